@@ -1,0 +1,92 @@
+//! What the engine reads off one image: the shape every later layer (compare, verdict,
+//! service) consumes.
+//!
+//! Coordinates are pixels of the image *after* its EXIF orientation is applied. A
+//! quadrilateral's corners run clockwise starting from the text's own top-left, so a line
+//! read upside down has its first corner at the bottom-right of the image box.
+
+use serde::{Deserialize, Serialize};
+
+/// A point in image pixels.
+pub type Point = [f32; 2];
+
+/// Four corners, clockwise from the text's own top-left.
+pub type Quad = [Point; 4];
+
+/// One recognised character, taken from the CTC steps that produced it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Char {
+    /// The dictionary entry (normally one Unicode scalar value).
+    pub text: String,
+    /// The recogniser's probability for this character (the maximum over the steps kept).
+    pub prob: f32,
+    /// Horizontal extent within the line, as fractions of the line's width along the text
+    /// direction: `[start, end]` with `0 <= start < end <= 1`.
+    pub span: [f32; 2],
+}
+
+/// One recognised text line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub text: String,
+    /// Mean probability of the kept characters.
+    pub score: f32,
+    #[serde(rename = "box")]
+    pub quad: Quad,
+    pub chars: Vec<Char>,
+    /// Hints about the line's situation in the capture; all default to "nothing known".
+    #[serde(default, skip_serializing_if = "LineFlags::is_empty")]
+    pub flags: LineFlags,
+}
+
+/// What is known about a line beyond its text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LineFlags {
+    /// The line runs out of the frame, so its ends are missing by framing, not tampering.
+    #[serde(default)]
+    pub cut: bool,
+    /// The line is the seal imprint's own ring text, not part of the document.
+    #[serde(default)]
+    pub seal_ring: bool,
+    /// Share of the line's area covered by a seal imprint, in `[0, 1]`.
+    #[serde(default)]
+    pub imprint_cover: f32,
+}
+
+impl LineFlags {
+    pub fn is_empty(&self) -> bool {
+        *self == LineFlags::default()
+    }
+}
+
+/// Wall-clock milliseconds spent in each stage of one read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub decode: f64,
+    pub detect: f64,
+    pub crop: f64,
+    pub classify: f64,
+    pub recognise: f64,
+    pub total: f64,
+}
+
+/// Everything read off one image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// Width and height of the oriented image, in pixels.
+    pub width: u32,
+    pub height: u32,
+    /// How far the page's text is turned clockwise from upright, in `[0, 360)`.
+    pub rotation_degrees: f32,
+    /// Lines in reading order.
+    pub lines: Vec<Line>,
+    #[serde(rename = "timing_ms")]
+    pub timings: Timings,
+}
+
+impl Page {
+    /// The lines' texts joined with newlines, in reading order.
+    pub fn text(&self) -> String {
+        self.lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n")
+    }
+}
