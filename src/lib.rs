@@ -1,2 +1,24 @@
 //! sealcheck: tells whether what a smart seal stamped is what was approved.
+//!
+//! The library follows the pipeline, one module a stage:
+//! [`decode`] → [`detect`] → [`order`] → [`crop`] → [`classify`] → [`recognise`], composed
+//! by [`engine::Engine`] into a [`page::Page`]. [`models`] verifies model sets and builds
+//! the ONNX sessions a worker owns; [`config`] holds every setting with its profiles.
+
+pub mod classify;
+pub mod config;
+pub mod crop;
+pub mod decode;
+pub mod detect;
+pub mod engine;
+mod geometry;
+mod imaging;
+pub mod models;
+pub mod order;
 pub mod page;
+pub mod recognise;
+
+pub use config::{EngineConfig, Profile};
+pub use engine::{Engine, EngineError};
+pub use models::ModelSet;
+pub use page::Page;

@@ -1,0 +1,160 @@
+//! Every setting of the engine, grouped by stage, with two named profiles.
+//!
+//! `reference` reproduces RapidOCR 1.4.4 so that parity with it can be measured; `default`
+//! starts from it and departs only where a measurement said so (each departure says why).
+
+use serde::{Deserialize, Serialize};
+
+/// A named starting point for [`EngineConfig`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// RapidOCR 1.4.4's settings, for parity.
+    Reference,
+    /// The production settings.
+    Default,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineConfig {
+    pub profile: Profile,
+    pub limits: Limits,
+    pub page: PageConfig,
+    pub det: DetConfig,
+    pub cls: ClsConfig,
+    pub rec: RecConfig,
+    pub runtime: RuntimeConfig,
+}
+
+/// Bounds that keep one request's memory and time finite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Images above this many pixels are refused, judged from the header before decoding.
+    pub max_pixels: u64,
+    /// The detector's input is shrunk to at most this many pixels.
+    pub max_det_pixels: u64,
+    /// A line crop is resized to at most this width for recognition; longer lines are
+    /// squeezed rather than allocating an unbounded tensor.
+    pub max_rec_width: u32,
+}
+
+/// Whole-image preparation before detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageConfig {
+    /// A long side above this is shrunk to it first.
+    pub max_side: u32,
+    /// A short side below this is enlarged to it.
+    pub min_side: u32,
+    /// Images this short or shorter get black bars above and below, so that a line
+    /// touching the edge can still be found.
+    pub letterbox_max_height: u32,
+    /// Images wider than this ratio get the same bars.
+    pub letterbox_ratio: f32,
+    /// Border added on every side before detection, in pixels, filled with the image's
+    /// edge colour: a tightly cropped line otherwise touches the edge and DB misses it.
+    pub pad: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetConfig {
+    /// The short side is enlarged to at least this (the reference's `limit_type=min`).
+    pub min_side_len: u32,
+    /// Probability threshold for the binary text map.
+    pub thresh: f32,
+    /// Boxes whose mean probability is below this are dropped.
+    pub box_thresh: f32,
+    /// How far boxes are grown back out: distance = area × ratio / perimeter.
+    pub unclip_ratio: f32,
+    pub max_candidates: usize,
+    /// Dilate the binary map with a 2×2 kernel, joining characters split by a gap.
+    pub dilate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClsConfig {
+    pub enabled: bool,
+    pub batch: usize,
+    /// A line is turned 180° only when the classifier says so with more than this score.
+    pub thresh: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecConfig {
+    pub batch: usize,
+    /// Lines whose mean character probability is below this are dropped.
+    pub score_thresh: f32,
+}
+
+/// ONNX Runtime settings, passed to every session explicitly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeConfig {
+    /// Intra-op threads per session; 0 lets ONNX Runtime choose (one per core).
+    pub intra_threads: usize,
+    /// Inter-op threads per session; 0 lets ONNX Runtime choose.
+    pub inter_threads: usize,
+    /// The CPU memory arena. Off: with shapes changing at every image it only grows.
+    pub arena: bool,
+    /// Memory-pattern planning, which pays off only when shapes repeat.
+    pub memory_pattern: bool,
+}
+
+impl EngineConfig {
+    pub fn new(profile: Profile) -> Self {
+        let reference = Self::reference();
+        match profile {
+            Profile::Reference => reference,
+            Profile::Default => Self {
+                profile,
+                page: PageConfig {
+                    // Measured on ../shared/eval-real: single-line crops such as a shop
+                    // sign are found only with a margin around them.
+                    pad: 16,
+                    ..reference.page
+                },
+                limits: Limits { max_rec_width: 48 * 64, ..reference.limits },
+                ..reference
+            },
+        }
+    }
+
+    fn reference() -> Self {
+        Self {
+            profile: Profile::Reference,
+            limits: Limits {
+                max_pixels: 40_000_000,
+                max_det_pixels: 4_000_000,
+                // The reference has no cap; this one only stops absurd aspect ratios.
+                max_rec_width: 48 * 400,
+            },
+            page: PageConfig {
+                max_side: 2000,
+                min_side: 30,
+                letterbox_max_height: 30,
+                letterbox_ratio: 8.0,
+                pad: 0,
+            },
+            det: DetConfig {
+                min_side_len: 736,
+                thresh: 0.3,
+                box_thresh: 0.5,
+                unclip_ratio: 1.6,
+                max_candidates: 1000,
+                dilate: true,
+            },
+            cls: ClsConfig { enabled: true, batch: 6, thresh: 0.9 },
+            rec: RecConfig { batch: 6, score_thresh: 0.5 },
+            runtime: RuntimeConfig {
+                intra_threads: 0,
+                inter_threads: 0,
+                arena: false,
+                memory_pattern: true,
+            },
+        }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self::new(Profile::Default)
+    }
+}

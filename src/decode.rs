@@ -1,0 +1,191 @@
+//! Decode a capture into upright 8-bit RGB.
+//!
+//! The pixel limit is checked against the header's dimensions before any pixel buffer is
+//! allocated, and the decoder itself runs under an allocation limit, so a hostile or
+//! corrupt file is refused with an error rather than exhausting memory. EXIF orientation
+//! is applied here, so every later coordinate is in the oriented image.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+
+/// Why a capture could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the image format is not recognised (JPEG, PNG, WebP and BMP are supported)")]
+    UnknownFormat,
+    #[error("the image is {width}×{height} = {pixels} pixels, above the limit of {limit} pixels")]
+    TooLarge { width: u32, height: u32, pixels: u64, limit: u64 },
+    #[error("the image has no pixels ({width}×{height})")]
+    Empty { width: u32, height: u32 },
+    #[error("the image could not be decoded: {0}")]
+    Corrupt(#[from] image::ImageError),
+}
+
+/// Decode `bytes`, refusing images above `max_pixels` before decoding them.
+pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| DecodeError::Corrupt(e.into()))?;
+    if reader.format().is_none() {
+        return Err(DecodeError::UnknownFormat);
+    }
+    // Generous for the largest allowed image at 16 bits × 4 channels, plus decoder state.
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(8).saturating_add(64 << 20));
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder()?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(DecodeError::TooLarge { width, height, pixels, limit: max_pixels });
+    }
+    if pixels == 0 {
+        return Err(DecodeError::Empty { width, height });
+    }
+    let orientation = decoder.orientation()?;
+    let mut image = DynamicImage::from_decoder(decoder)?;
+    image.apply_orientation(orientation);
+    Ok(flatten(image))
+}
+
+/// Convert any colour type to 8-bit RGB. Transparent pixels become white and partial
+/// alpha lightens toward white, the way the reference pipeline flattens RGBA, so dark
+/// text on a transparent background stays readable.
+fn flatten(image: DynamicImage) -> RgbImage {
+    if !image.color().has_alpha() {
+        return image.into_rgb8();
+    }
+    let rgba = image.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut out = RgbImage::new(w, h);
+    for (dst, src) in out.pixels_mut().zip(rgba.pixels()) {
+        let [r, g, b, a] = src.0;
+        let lift = 255 - a;
+        let keep = |c: u8| if a == 0 { 0 } else { c };
+        dst.0 = [r, g, b].map(|c| keep(c).saturating_add(lift));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageEncoder, Rgb, Rgba, RgbaImage};
+
+    fn png(image: &DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        out
+    }
+
+    /// A 3×2 image whose pixels are all distinct, so any orientation error shows.
+    fn marker() -> RgbImage {
+        RgbImage::from_fn(3, 2, |x, y| Rgb([(x * 80) as u8, (y * 200) as u8, 7]))
+    }
+
+    /// A baseline JPEG with an APP1 Exif segment carrying only the orientation tag.
+    fn jpeg_with_orientation(image: &RgbImage, orientation: u16) -> Vec<u8> {
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100)
+            .write_image(image.as_raw(), image.width(), image.height(), image::ExtendedColorType::Rgb8)
+            .unwrap();
+        let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+        tiff.extend_from_slice(&orientation.to_be_bytes());
+        tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn exif_orientations_1_to_8_come_out_upright() {
+        // Scale up so JPEG's chroma subsampling does not blur single pixels together.
+        let small = marker();
+        let big = image::imageops::resize(&small, 48, 32, image::imageops::FilterType::Nearest);
+        let upright = DynamicImage::ImageRgb8(big.clone());
+        for orientation in 1..=8u16 {
+            // The stored pixels are the upright image turned by the inverse of the tag.
+            let mut stored = upright.clone();
+            let tag = image::metadata::Orientation::from_exif(orientation as u8).unwrap();
+            stored.apply_orientation(inverse(tag));
+            let bytes = jpeg_with_orientation(&stored.to_rgb8(), orientation);
+            let decoded = decode(&bytes, 1_000_000).unwrap();
+            assert_eq!(decoded.dimensions(), (48, 32), "orientation {orientation}");
+            for (x, y) in [(4, 4), (44, 4), (4, 28), (44, 28), (24, 28)] {
+                let got = decoded.get_pixel(x, y).0;
+                let want = big.get_pixel(x, y).0;
+                let close = got.iter().zip(want).all(|(g, w)| g.abs_diff(w) < 24);
+                assert!(close, "orientation {orientation} at ({x},{y}): {got:?} vs {want:?}");
+            }
+        }
+    }
+
+    fn inverse(o: image::metadata::Orientation) -> image::metadata::Orientation {
+        use image::metadata::Orientation::*;
+        match o {
+            Rotate90 => Rotate270,
+            Rotate270 => Rotate90,
+            other => other,
+        }
+    }
+
+    #[test]
+    fn pixel_limit_is_checked_from_the_header() {
+        let bytes = png(&DynamicImage::ImageRgb8(RgbImage::new(100, 50)));
+        assert!(decode(&bytes, 5000).is_ok());
+        match decode(&bytes, 4999) {
+            Err(DecodeError::TooLarge { width: 100, height: 50, pixels: 5000, limit: 4999 }) => {}
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_huge_header_is_refused_without_allocating() {
+        // A PNG header claiming 100000×100000 pixels, with no pixel data behind it.
+        let mut bytes = png(&DynamicImage::ImageRgb8(RgbImage::new(1, 1)));
+        bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        let err = decode(&bytes, 40_000_000).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::TooLarge { .. } | DecodeError::Corrupt(_)),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn garbage_and_truncated_files_are_errors() {
+        assert!(matches!(decode(b"not an image", 1000), Err(DecodeError::UnknownFormat)));
+        let bytes = png(&DynamicImage::ImageRgb8(marker()));
+        assert!(decode(&bytes[..bytes.len() / 2], 1000).is_err());
+        assert!(decode(&[], 1000).is_err());
+    }
+
+    #[test]
+    fn grey_sixteen_bit_and_alpha_become_rgb() {
+        let grey = DynamicImage::ImageLuma16(image::ImageBuffer::from_pixel(2, 2, image::Luma([65535u16])));
+        assert_eq!(decode(&png(&grey), 100).unwrap().get_pixel(0, 0).0, [255, 255, 255]);
+
+        let mut rgba = RgbaImage::new(2, 1);
+        rgba.put_pixel(0, 0, Rgba([10, 20, 30, 0]));
+        rgba.put_pixel(1, 0, Rgba([10, 20, 30, 255]));
+        let flat = decode(&png(&DynamicImage::ImageRgba8(rgba)), 100).unwrap();
+        assert_eq!(flat.get_pixel(0, 0).0, [255, 255, 255], "transparent becomes white");
+        assert_eq!(flat.get_pixel(1, 0).0, [10, 20, 30], "opaque is kept");
+    }
+
+    #[test]
+    fn webp_and_bmp_decode() {
+        let image = DynamicImage::ImageRgb8(marker());
+        for format in [image::ImageFormat::Bmp, image::ImageFormat::WebP] {
+            let mut bytes = Vec::new();
+            image.write_to(&mut Cursor::new(&mut bytes), format).unwrap();
+            assert_eq!(decode(&bytes, 100).unwrap().dimensions(), (3, 2), "{format:?}");
+        }
+    }
+}

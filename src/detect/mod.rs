@@ -1,0 +1,75 @@
+//! Text detection with a DB (differentiable binarisation) model: where are the lines?
+//!
+//! The model sees the image resized so that both sides are multiples of 32, with the short
+//! side enlarged to at least `min_side_len` and the whole capped at `max_det_pixels`; its
+//! probability map is turned into boxes by [`db`]. Boxes come back in the input image's
+//! pixels, corners ordered top-left, top-right, bottom-right, bottom-left.
+
+pub mod db;
+
+use image::RgbImage;
+use ndarray::{Array4, Axis, Ix2};
+use ort::session::Session;
+
+use crate::config::DetConfig;
+use crate::imaging::{normalise_into, resize};
+use crate::models::run;
+use crate::page::Quad;
+
+/// The size the detector runs at for a `width`×`height` image.
+pub fn input_size(width: u32, height: u32, config: &DetConfig, max_pixels: u64) -> (u32, u32) {
+    let short = width.min(height).max(1) as f64;
+    let mut ratio = if short < config.min_side_len as f64 { config.min_side_len as f64 / short } else { 1.0 };
+    let area = width as f64 * height as f64 * ratio * ratio;
+    if area > max_pixels as f64 {
+        ratio *= (max_pixels as f64 / area).sqrt();
+    }
+    let fit = |side: u32, round: fn(f64) -> f64| ((round((side as f64 * ratio).trunc() / 32.0) * 32.0).max(32.0)) as u32;
+    let rounded = (fit(width, f64::round_ties_even), fit(height, f64::round_ties_even));
+    if u64::from(rounded.0) * u64::from(rounded.1) <= max_pixels {
+        rounded
+    } else {
+        // Rounding to the nearest block overshot the cap; round down instead.
+        (fit(width, f64::floor), fit(height, f64::floor))
+    }
+}
+
+/// Find the text boxes in `image`.
+pub fn detect(session: &mut Session, image: &RgbImage, config: &DetConfig, max_pixels: u64) -> ort::Result<Vec<Quad>> {
+    let (w, h) = input_size(image.width(), image.height(), config, max_pixels);
+    let mut input = Array4::<f32>::zeros((1, 3, h as usize, w as usize));
+    normalise_into(&resize(image, w, h), input.index_axis_mut(Axis(0), 0));
+    let output = run(session, &input)?;
+    let map = output
+        .index_axis(Axis(0), 0)
+        .index_axis_move(Axis(0), 0)
+        .into_dimensionality::<Ix2>()
+        .map_err(|e| ort::Error::new(format!("the det model's output is not N×1×H×W: {e}")))?;
+    Ok(db::boxes(map, config, image.width(), image.height()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{EngineConfig, Profile};
+
+    #[test]
+    fn input_size_enlarges_the_short_side_and_rounds_to_32() {
+        let c = EngineConfig::new(Profile::Reference);
+        assert_eq!(input_size(362, 78, &c.det, c.limits.max_det_pixels), (3424, 736));
+        assert_eq!(input_size(1000, 800, &c.det, c.limits.max_det_pixels), (992, 800));
+        assert_eq!(input_size(10, 10, &c.det, c.limits.max_det_pixels), (736, 736));
+    }
+
+    #[test]
+    fn input_size_respects_the_pixel_cap() {
+        let c = EngineConfig::new(Profile::Reference);
+        let (w, h) = input_size(4000, 3000, &c.det, 1_000_000);
+        assert!(u64::from(w) * u64::from(h) <= 1_000_000, "{w}×{h}");
+        assert!(w % 32 == 0 && h % 32 == 0);
+        assert!((w as f32 / h as f32 - 4.0 / 3.0).abs() < 0.05);
+        // A thin line enlarged to 736 high would be enormous; the cap holds it.
+        let (w, h) = input_size(30000, 40, &c.det, 4_000_000);
+        assert!(u64::from(w) * u64::from(h) <= 4_000_000, "{w}×{h}");
+    }
+}

@@ -1,0 +1,289 @@
+//! The engine: decode → prepare → detect → order → crop → classify → recognise → page.
+//!
+//! [`Engine`] owns one worker's sessions and only composes the stage functions, which
+//! are public on their own so that a service can schedule them itself.
+
+use std::time::Instant;
+
+use image::RgbImage;
+
+use crate::classify;
+use crate::config::{EngineConfig, PageConfig};
+use crate::crop::crop_lines;
+use crate::decode::{DecodeError, decode};
+use crate::detect::detect;
+use crate::imaging::resize;
+use crate::models::{ModelError, ModelSet, Sessions};
+use crate::order::reading_order;
+use crate::page::{Line, Page, Quad, Timings};
+use crate::recognise::{RecogniseError, recognise};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("recognition failed: {0}")]
+    Recognise(#[from] RecogniseError),
+    #[error("{stage} failed: {source}")]
+    Inference { stage: &'static str, source: ort::Error },
+}
+
+/// One worker's engine: a model set, its own sessions, and a configuration.
+pub struct Engine {
+    config: EngineConfig,
+    models: ModelSet,
+    sessions: Sessions,
+}
+
+impl Engine {
+    pub fn new(models: ModelSet, config: EngineConfig) -> Result<Self, ModelError> {
+        let sessions = models.sessions(&config.runtime)?;
+        Ok(Self { config, models, sessions })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn models(&self) -> &ModelSet {
+        &self.models
+    }
+
+    /// Decode an encoded capture and read it.
+    pub fn read_bytes(&mut self, bytes: &[u8]) -> Result<Page, EngineError> {
+        let start = Instant::now();
+        let image = decode(bytes, self.config.limits.max_pixels)?;
+        let decoded = ms(start);
+        let mut page = self.read(&image)?;
+        page.timings.decode = decoded;
+        page.timings.total += decoded;
+        Ok(page)
+    }
+
+    /// Read an already decoded, upright-by-EXIF image.
+    pub fn read(&mut self, image: &RgbImage) -> Result<Page, EngineError> {
+        let config = &self.config;
+        let sessions = &mut self.sessions;
+        let inference = |stage| move |source| EngineError::Inference { stage, source };
+        let start = Instant::now();
+        let mut timings = Timings::default();
+
+        let prepared = Prepared::new(image, &config.page);
+        let mut clock = Instant::now();
+        let found = detect(&mut sessions.det, &prepared.image, &config.det, config.limits.max_det_pixels)
+            .map_err(inference("detection"))?;
+        let quads: Vec<Quad> = reading_order(&found).into_iter().map(|i| found[i]).collect();
+        timings.detect = lap(&mut clock);
+
+        let mut crops = crop_lines(&prepared.image, &quads);
+        timings.crop = lap(&mut clock);
+
+        let mut flipped = vec![false; crops.len()];
+        if config.cls.enabled && !crops.is_empty() {
+            let mut images: Vec<RgbImage> = crops.iter_mut().map(|c| std::mem::take(&mut c.image)).collect();
+            let directions = classify::classify(&mut sessions.cls, &images, &config.cls)
+                .map_err(inference("direction classification"))?;
+            flipped = classify::apply(&mut images, &directions, &config.cls);
+            for (crop, image) in crops.iter_mut().zip(images) {
+                crop.image = image;
+            }
+        }
+        timings.classify = lap(&mut clock);
+
+        let images: Vec<RgbImage> = crops.iter().map(|c| c.image.clone()).collect();
+        let readings = recognise(&mut sessions.rec, &sessions.dictionary, &images, &config.rec, config.limits.max_rec_width)?;
+        timings.recognise = lap(&mut clock);
+
+        let lines: Vec<Line> = readings
+            .into_iter()
+            .zip(quads.iter().zip(crops.iter().zip(flipped)))
+            .filter(|(reading, _)| reading.score >= config.rec.score_thresh)
+            .map(|(reading, (quad, (crop, flipped)))| {
+                // Start the corners at the text's own top-left: each quarter turn applied
+                // to the crop moves it one corner on.
+                let start = (usize::from(crop.quarter_turns) + if flipped { 2 } else { 0 }) % 4;
+                let quad = prepared.to_original(quad);
+                Line {
+                    text: reading.text,
+                    score: reading.score,
+                    quad: std::array::from_fn(|k| quad[(start + k) % 4]),
+                    chars: reading.chars,
+                    flags: Default::default(),
+                }
+            })
+            .collect();
+        timings.total = ms(start);
+        Ok(Page {
+            width: image.width(),
+            height: image.height(),
+            rotation_degrees: page_rotation(&lines),
+            lines,
+            timings,
+        })
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+fn lap(clock: &mut Instant) -> f64 {
+    let elapsed = ms(*clock);
+    *clock = Instant::now();
+    elapsed
+}
+
+/// The image the detector and the crops work on, and the way back to the original's
+/// pixels.
+struct Prepared {
+    image: RgbImage,
+    /// Original pixels per prepared pixel, in x and y.
+    ratio: [f32; 2],
+    /// Where the original's (resized) top-left sits in the prepared image.
+    offset: [f32; 2],
+    bounds: [f32; 2],
+}
+
+impl Prepared {
+    /// Shrink a long side above `max_side`, enlarge a short side below `min_side` (each
+    /// side then rounded to a multiple of 32), add black bars to thin images and pad.
+    fn new(image: &RgbImage, config: &PageConfig) -> Self {
+        let (w, h) = image.dimensions();
+        let round32 = |v: f32| (((v.trunc() / 32.0).round_ties_even() * 32.0) as u32).max(32);
+        let target = if w.max(h) > config.max_side {
+            let r = config.max_side as f32 / w.max(h) as f32;
+            Some((round32(w as f32 * r), round32(h as f32 * r)))
+        } else if w.min(h) < config.min_side {
+            let r = config.min_side as f32 / w.min(h) as f32;
+            Some((round32(w as f32 * r), round32(h as f32 * r)))
+        } else {
+            None
+        };
+        let resized = target.map(|(tw, th)| resize(image, tw, th));
+        let base = resized.as_ref().unwrap_or(image);
+        let ratio = [w as f32 / base.width() as f32, h as f32 / base.height() as f32];
+        let (bw, bh) = base.dimensions();
+
+        let thin = bh <= config.letterbox_max_height || bw as f32 / bh as f32 > config.letterbox_ratio;
+        let bar = if thin {
+            let wanted = ((bw as f32 / config.letterbox_ratio) as u32).max(config.letterbox_max_height) * 2;
+            wanted.abs_diff(bh) / 2
+        } else {
+            0
+        };
+        let (left, top) = (config.pad, config.pad + bar);
+        let out_w = bw + 2 * config.pad;
+        let out_h = bh + 2 * top;
+        let padded = if left == 0 && top == 0 {
+            resized.unwrap_or_else(|| image.clone())
+        } else {
+            let fill = edge_colour(base);
+            let mut canvas = RgbImage::from_pixel(out_w, out_h, fill);
+            // Letterbox bars are black, as the reference draws them; padding takes the
+            // edge colour so that it reads as more of the same paper.
+            for y in config.pad..config.pad + bar {
+                for x in 0..out_w {
+                    canvas.put_pixel(x, y, image::Rgb([0, 0, 0]));
+                    canvas.put_pixel(x, out_h - 1 - y, image::Rgb([0, 0, 0]));
+                }
+            }
+            image::imageops::replace(&mut canvas, base, i64::from(left), i64::from(top));
+            canvas
+        };
+        Self { image: padded, ratio, offset: [left as f32, top as f32], bounds: [w as f32, h as f32] }
+    }
+
+    fn to_original(&self, quad: &Quad) -> Quad {
+        quad.map(|[x, y]| {
+            [
+                ((x - self.offset[0]) * self.ratio[0]).clamp(0.0, self.bounds[0]),
+                ((y - self.offset[1]) * self.ratio[1]).clamp(0.0, self.bounds[1]),
+            ]
+        })
+    }
+}
+
+/// The median colour of the image's border pixels, per channel.
+fn edge_colour(image: &RgbImage) -> image::Rgb<u8> {
+    let (w, h) = image.dimensions();
+    let mut border: Vec<[u8; 3]> = (0..w)
+        .flat_map(|x| [image.get_pixel(x, 0).0, image.get_pixel(x, h - 1).0])
+        .chain((0..h).flat_map(|y| [image.get_pixel(0, y).0, image.get_pixel(w - 1, y).0]))
+        .collect();
+    let mut channel = |c: usize| {
+        border.sort_unstable_by_key(|p| p[c]);
+        border[border.len() / 2][c]
+    };
+    image::Rgb([channel(0), channel(1), channel(2)])
+}
+
+/// How far the page is turned clockwise: the circular mean of the lines' reading
+/// directions, weighted by length and score. 0 when there are no lines.
+fn page_rotation(lines: &[Line]) -> f32 {
+    let (mut sx, mut sy) = (0f32, 0f32);
+    for line in lines {
+        let [a, b, ..] = line.quad;
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let weight = (dx * dx + dy * dy).sqrt() * line.score;
+        let angle = dy.atan2(dx);
+        sx += weight * angle.cos();
+        sy += weight * angle.sin();
+    }
+    if sx == 0.0 && sy == 0.0 {
+        return 0.0;
+    }
+    let degrees = sy.atan2(sx).to_degrees().rem_euclid(360.0);
+    if degrees >= 359.95 { 0.0 } else { degrees }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Profile;
+
+    fn line(quad: Quad) -> Line {
+        Line { text: "x".into(), score: 1.0, quad, chars: vec![], flags: Default::default() }
+    }
+
+    #[test]
+    fn page_rotation_follows_the_lines() {
+        let upright = line([[0.0, 0.0], [10.0, 0.0], [10.0, 2.0], [0.0, 2.0]]);
+        let down = line([[10.0, 0.0], [10.0, 10.0], [8.0, 10.0], [8.0, 0.0]]);
+        let upside = line([[10.0, 2.0], [0.0, 2.0], [0.0, 0.0], [10.0, 0.0]]);
+        assert_eq!(page_rotation(std::slice::from_ref(&upright)), 0.0);
+        assert!((page_rotation(&[down]) - 90.0).abs() < 1e-3);
+        assert!((page_rotation(&[upside]) - 180.0).abs() < 1e-3);
+        assert_eq!(page_rotation(&[]), 0.0);
+    }
+
+    #[test]
+    fn preparation_maps_back_to_the_original() {
+        let config = EngineConfig::new(Profile::Reference).page;
+        let image = RgbImage::new(3000, 1000);
+        let p = Prepared::new(&image, &config);
+        assert_eq!(p.image.dimensions(), (2016, 672));
+        let q = p.to_original(&[[2016.0, 672.0], [0.0, 0.0], [1008.0, 336.0], [0.0, 672.0]]);
+        assert_eq!(q[0], [3000.0, 1000.0]);
+        assert_eq!(q[2], [1500.0, 500.0]);
+    }
+
+    #[test]
+    fn thin_images_get_letterbox_bars_and_padding_maps_back() {
+        let mut config = EngineConfig::new(Profile::Reference).page;
+        let image = RgbImage::from_pixel(700, 30, image::Rgb([200, 200, 200]));
+        let p = Prepared::new(&image, &config);
+        // 700/8 = 87 → 174 high in all: bars of 72 above and below.
+        assert_eq!(p.image.dimensions(), (700, 174));
+        assert_eq!(p.image.get_pixel(0, 0).0, [0, 0, 0]);
+        assert_eq!(p.to_original(&[[10.0, 72.0]; 4])[0], [10.0, 0.0]);
+
+        config.pad = 16;
+        let p = Prepared::new(&image, &config);
+        assert_eq!(p.image.dimensions(), (732, 206));
+        assert_eq!(p.image.get_pixel(0, 0).0, [200, 200, 200], "padding takes the paper's colour");
+        assert_eq!(p.image.get_pixel(20, 20).0, [0, 0, 0], "bars stay black");
+        assert_eq!(p.to_original(&[[16.0, 88.0]; 4])[0], [0.0, 0.0]);
+    }
+}

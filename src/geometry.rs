@@ -1,0 +1,184 @@
+//! Plane geometry on float points: the minimum-area rectangle of a contour and the
+//! corner orderings the pipeline relies on.
+
+use crate::page::{Point, Quad};
+
+/// A rotated rectangle: a centre, the unit direction of its first axis, and the half
+/// lengths along that axis and the one perpendicular to it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RotatedRect {
+    pub center: Point,
+    pub axis: Point,
+    pub half: [f32; 2],
+}
+
+impl RotatedRect {
+    pub fn corners(&self) -> Quad {
+        let [ux, uy] = self.axis;
+        let (nx, ny) = (-uy, ux);
+        let at = |su: f32, sv: f32| {
+            let (a, b) = (su * self.half[0], sv * self.half[1]);
+            [self.center[0] + a * ux + b * nx, self.center[1] + a * uy + b * ny]
+        };
+        [at(-1.0, -1.0), at(1.0, -1.0), at(1.0, 1.0), at(-1.0, 1.0)]
+    }
+
+    pub fn short_side(&self) -> f32 {
+        2.0 * self.half[0].min(self.half[1])
+    }
+
+    /// The same rectangle grown by `d` on every side.
+    pub fn grown(&self, d: f32) -> RotatedRect {
+        RotatedRect { half: self.half.map(|h| h + d), ..*self }
+    }
+
+    pub fn area(&self) -> f32 {
+        4.0 * self.half[0] * self.half[1]
+    }
+
+    pub fn perimeter(&self) -> f32 {
+        4.0 * (self.half[0] + self.half[1])
+    }
+}
+
+fn sub(a: Point, b: Point) -> Point {
+    [a[0] - b[0], a[1] - b[1]]
+}
+
+fn unit(v: Point) -> Point {
+    let n = (v[0] * v[0] + v[1] * v[1]).sqrt();
+    if n == 0.0 { [0.0, 0.0] } else { [v[0] / n, v[1] / n] }
+}
+
+pub fn dist(a: Point, b: Point) -> f32 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+/// Convex hull by Andrew's monotone chain, counter-clockwise in a y-up frame.
+fn convex_hull(points: &[Point]) -> Vec<Point> {
+    let mut pts: Vec<Point> = points.to_vec();
+    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    pts.dedup();
+    if pts.len() < 3 {
+        return pts;
+    }
+    let cross = |o: Point, a: Point, b: Point| (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+    let mut hull: Vec<Point> = Vec::with_capacity(pts.len() * 2);
+    for pass in 0..2 {
+        let start = hull.len();
+        let iter: Box<dyn Iterator<Item = &Point>> =
+            if pass == 0 { Box::new(pts.iter()) } else { Box::new(pts.iter().rev()) };
+        for &p in iter {
+            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
+                hull.pop();
+            }
+            hull.push(p);
+        }
+        hull.pop();
+    }
+    hull
+}
+
+/// The rectangle of least area enclosing `points` (rotating calipers over the hull), as
+/// OpenCV's `minAreaRect` finds it.
+pub fn min_area_rect(points: &[Point]) -> RotatedRect {
+    let hull = convex_hull(points);
+    let degenerate = |center: Point| RotatedRect { center, axis: [1.0, 0.0], half: [0.0, 0.0] };
+    let Some(&first) = hull.first() else { return degenerate([0.0, 0.0]) };
+    let mut best = degenerate(first);
+    let mut best_area = f32::INFINITY;
+    for i in 0..hull.len() {
+        let edge = unit(sub(hull[(i + 1) % hull.len()], hull[i]));
+        if edge == [0.0, 0.0] {
+            continue;
+        }
+        let normal = [-edge[1], edge[0]];
+        let project = |p: &Point, axis: Point| p[0] * axis[0] + p[1] * axis[1];
+        let (mut u0, mut u1, mut v0, mut v1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+        for p in &hull {
+            let (u, v) = (project(p, edge), project(p, normal));
+            (u0, u1, v0, v1) = (u0.min(u), u1.max(u), v0.min(v), v1.max(v));
+        }
+        let area = (u1 - u0) * (v1 - v0);
+        if area < best_area {
+            let (cu, cv) = ((u0 + u1) / 2.0, (v0 + v1) / 2.0);
+            let center = [cu * edge[0] + cv * normal[0], cu * edge[1] + cv * normal[1]];
+            best = RotatedRect { center, axis: edge, half: [(u1 - u0) / 2.0, (v1 - v0) / 2.0] };
+            best_area = area;
+        }
+    }
+    best
+}
+
+/// The detector's box order: sort by x, then within the left and right pairs by y, giving
+/// top-left, top-right, bottom-right, bottom-left for a box that is roughly upright.
+pub fn order_box(points: &Quad) -> Quad {
+    let mut p = *points;
+    p.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let (tl, bl) = if p[1][1] > p[0][1] { (p[0], p[1]) } else { (p[1], p[0]) };
+    let (tr, br) = if p[3][1] > p[2][1] { (p[2], p[3]) } else { (p[3], p[2]) };
+    [tl, tr, br, bl]
+}
+
+/// The order the reference applies to final boxes: the left pair sorted by y gives
+/// top-left and bottom-left, the right pair top-right and bottom-right.
+pub fn order_clockwise(points: &Quad) -> Quad {
+    let mut p = *points;
+    p.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let mut left = [p[0], p[1]];
+    let mut right = [p[2], p[3]];
+    left.sort_by(|a, b| a[1].total_cmp(&b[1]));
+    right.sort_by(|a, b| a[1].total_cmp(&b[1]));
+    [left[0], right[0], right[1], left[1]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(mut q: Quad) -> Quad {
+        q.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+        q.map(|p| p.map(|v| (v * 1000.0).round() / 1000.0))
+    }
+
+    #[test]
+    fn min_area_rect_of_an_axis_aligned_block() {
+        let points: Vec<Point> =
+            (0..=10).flat_map(|x| (0..=4).map(move |y| [x as f32 + 3.0, y as f32 + 2.0])).collect();
+        let r = min_area_rect(&points);
+        assert_eq!(sorted(r.corners()), [[3.0, 2.0], [3.0, 6.0], [13.0, 2.0], [13.0, 6.0]]);
+        assert_eq!(r.short_side(), 4.0);
+        assert_eq!(r.area(), 40.0);
+        assert_eq!(r.perimeter(), 28.0);
+    }
+
+    #[test]
+    fn min_area_rect_of_a_rotated_square() {
+        let r = min_area_rect(&[[0.0, 5.0], [5.0, 0.0], [10.0, 5.0], [5.0, 10.0], [5.0, 5.0]]);
+        assert!((r.area() - 50.0).abs() < 1e-3, "{r:?}");
+        assert!((r.short_side() - 50f32.sqrt()).abs() < 1e-3);
+    }
+
+    #[test]
+    fn grown_rectangle_moves_every_side_out() {
+        let r = min_area_rect(&[[0.0, 0.0], [10.0, 0.0], [10.0, 4.0], [0.0, 4.0]]);
+        let g = r.grown(1.5);
+        assert_eq!(sorted(g.corners()), [[-1.5, -1.5], [-1.5, 5.5], [11.5, -1.5], [11.5, 5.5]]);
+        assert_eq!(g.short_side(), 7.0);
+    }
+
+    #[test]
+    fn box_orders() {
+        let q = [[10.0, 10.0], [0.0, 0.0], [0.0, 10.0], [10.0, 0.0]];
+        let upright = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
+        assert_eq!(order_box(&q), upright);
+        assert_eq!(order_clockwise(&q), upright);
+    }
+
+    #[test]
+    fn degenerate_inputs_do_not_panic() {
+        assert_eq!(min_area_rect(&[]).short_side(), 0.0);
+        assert_eq!(min_area_rect(&[[1.0, 1.0]; 3]).short_side(), 0.0);
+        assert_eq!(min_area_rect(&[[0.0, 0.0], [5.0, 0.0]]).short_side(), 0.0);
+    }
+}

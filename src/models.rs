@@ -1,0 +1,235 @@
+//! Model sets, the ONNX Runtime library, and the sessions a worker owns.
+//!
+//! A model set is a directory with a `modelset.json` naming its det, cls and rec files,
+//! their SHA-256, the wheel they come from, and where the recognition dictionary lives
+//! (the rec model's metadata or a file). Files are verified when a set is opened, so a
+//! missing or swapped model is a one-sentence error, not a wrong answer.
+//!
+//! Sessions are not shared: `Session::run` takes `&mut self`, and a worker that owns its
+//! [`Sessions`] needs no lock. [`ModelSet`] is the cheap, shareable part.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use ndarray::{Array4, ArrayD};
+use ort::environment::Environment;
+use ort::session::{Session, builder::GraphOptimizationLevel};
+use ort::value::TensorRef;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::RuntimeConfig;
+use crate::recognise::Dictionary;
+
+/// What to run when a model or the runtime is missing or corrupt.
+pub const SETUP_HINT: &str = "run `python3 scripts/setup.py` to fetch and verify it";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: {reason}; {SETUP_HINT}")]
+    File { path: PathBuf, reason: String },
+    #[error("{path} is not a valid manifest: {reason}")]
+    Manifest { path: PathBuf, reason: String },
+    #[error("ONNX Runtime could not be loaded from {path}: {reason}; {SETUP_HINT}")]
+    Runtime { path: PathBuf, reason: String },
+    #[error("the recognition dictionary of {set} is unusable: {reason}")]
+    Dictionary { set: String, reason: String },
+    #[error("{model} model: {source}")]
+    Session { model: &'static str, source: ort::Error },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Manifest {
+    #[serde(default)]
+    name: String,
+    files: std::collections::BTreeMap<String, FileEntry>,
+    #[serde(default)]
+    dictionary: Option<DictionarySource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct FileEntry {
+    path: PathBuf,
+    sha256: String,
+}
+
+/// Where a recognition model's characters come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum DictionarySource {
+    /// A custom metadata key of the rec model.
+    Metadata { metadata: String, entries: usize },
+    /// One of the set's files, one entry a line.
+    File { file: String, entries: usize },
+}
+
+/// A verified model set: the shareable, read-only half of an engine.
+#[derive(Debug, Clone)]
+pub struct ModelSet {
+    pub name: String,
+    pub dir: PathBuf,
+    det: PathBuf,
+    cls: PathBuf,
+    rec: PathBuf,
+    dictionary: DictionarySource,
+    dictionary_file: Option<PathBuf>,
+    /// SHA-256 of each file, by role, for results to say what produced them.
+    pub checksums: Vec<(String, String)>,
+}
+
+/// The bundled models directory: `./models` when run from the repository, else the one
+/// the binary was built from.
+pub fn bundled_models_root() -> PathBuf {
+    let local = PathBuf::from("models");
+    if local.join("runtime.json").is_file() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+    }
+}
+
+fn read_manifest(path: &Path) -> Result<Manifest, ModelError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ModelError::File { path: path.into(), reason: e.to_string() })?;
+    serde_json::from_str(&text).map_err(|e| ModelError::Manifest { path: path.into(), reason: e.to_string() })
+}
+
+fn verified(dir: &Path, entry: &FileEntry) -> Result<PathBuf, ModelError> {
+    let path = dir.join(&entry.path);
+    let bytes = std::fs::read(&path).map_err(|e| ModelError::File {
+        path: path.clone(),
+        reason: if e.kind() == std::io::ErrorKind::NotFound { "missing".into() } else { e.to_string() },
+    })?;
+    let digest = hex(&Sha256::digest(&bytes));
+    if digest != entry.sha256 {
+        return Err(ModelError::File {
+            path,
+            reason: format!("SHA-256 is {digest}, expected {}", entry.sha256),
+        });
+    }
+    Ok(path)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ModelSet {
+    /// Open and verify the model set in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, ModelError> {
+        let manifest_path = dir.join("modelset.json");
+        let manifest = read_manifest(&manifest_path)?;
+        let bad = |reason: String| ModelError::Manifest { path: manifest_path.clone(), reason };
+        let dictionary = manifest.dictionary.clone().ok_or_else(|| bad("no `dictionary` entry".into()))?;
+        let mut paths = std::collections::BTreeMap::new();
+        let mut checksums = Vec::new();
+        for (role, entry) in &manifest.files {
+            paths.insert(role.as_str(), verified(dir, entry)?);
+            checksums.push((role.clone(), entry.sha256.clone()));
+        }
+        let mut take = |role: &str| paths.remove(role).ok_or_else(|| bad(format!("no `{role}` file")));
+        let (det, cls, rec) = (take("det")?, take("cls")?, take("rec")?);
+        let dictionary_file = match &dictionary {
+            DictionarySource::File { file, .. } => Some(take(file)?),
+            DictionarySource::Metadata { .. } => None,
+        };
+        Ok(Self { name: manifest.name, dir: dir.into(), det, cls, rec, dictionary, dictionary_file, checksums })
+    }
+
+    /// Create a fresh set of sessions for one worker.
+    pub fn sessions(&self, runtime: &RuntimeConfig) -> Result<Sessions, ModelError> {
+        let env = environment()?;
+        let build = |model: &'static str, path: &Path| {
+            session_builder(env, runtime)
+                .and_then(|mut b| b.commit_from_file(path))
+                .map_err(|source| ModelError::Session { model, source })
+        };
+        let det = build("det", &self.det)?;
+        let cls = build("cls", &self.cls)?;
+        let rec = build("rec", &self.rec)?;
+        let dictionary = Arc::new(self.dictionary(&rec)?);
+        Ok(Sessions { det, cls, rec, dictionary })
+    }
+
+    fn dictionary(&self, rec: &Session) -> Result<Dictionary, ModelError> {
+        let fail = |reason: String| ModelError::Dictionary { set: self.name.clone(), reason };
+        let (text, expected) = match (&self.dictionary, &self.dictionary_file) {
+            (DictionarySource::Metadata { metadata, entries }, _) => {
+                let meta = rec.metadata().map_err(|e| fail(e.to_string()))?;
+                let text = meta.custom(metadata).ok_or_else(|| fail(format!("no metadata key `{metadata}`")))?;
+                (text, *entries)
+            }
+            (DictionarySource::File { entries, .. }, Some(path)) => {
+                (std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?, *entries)
+            }
+            (DictionarySource::File { file, .. }, None) => return Err(fail(format!("file `{file}` not found"))),
+        };
+        let dictionary = Dictionary::parse(&text);
+        if dictionary.entries() != expected {
+            return Err(fail(format!("{} entries, the manifest says {expected}", dictionary.entries())));
+        }
+        Ok(dictionary)
+    }
+}
+
+fn session_builder(env: &Environment, runtime: &RuntimeConfig) -> ort::Result<ort::session::builder::SessionBuilder> {
+    let cpu = ort::ep::CPU::default().with_arena_allocator(runtime.arena).build();
+    let mut builder = Session::builder(env)?
+        .with_optimization_level(GraphOptimizationLevel::All)?
+        .with_memory_pattern(runtime.memory_pattern)?
+        .with_execution_providers([cpu])?;
+    if runtime.intra_threads > 0 {
+        builder = builder.with_intra_threads(runtime.intra_threads)?;
+    }
+    if runtime.inter_threads > 0 {
+        builder = builder.with_inter_threads(runtime.inter_threads)?;
+    }
+    Ok(builder)
+}
+
+/// The path of the ONNX Runtime library: `SEALCHECK_ORT_LIB` if set, else the one
+/// `models/runtime.json` names.
+pub fn runtime_library() -> Result<PathBuf, ModelError> {
+    if let Some(path) = std::env::var_os("SEALCHECK_ORT_LIB") {
+        return Ok(path.into());
+    }
+    let root = bundled_models_root();
+    let manifest = read_manifest(&root.join("runtime.json"))?;
+    let entry = manifest.files.get("runtime").ok_or_else(|| ModelError::Manifest {
+        path: root.join("runtime.json"),
+        reason: "no `runtime` file".into(),
+    })?;
+    verified(&root, entry)
+}
+
+/// The process-wide ONNX Runtime environment, loaded once from [`runtime_library`].
+fn environment() -> Result<&'static Environment, ModelError> {
+    static ENV: OnceLock<Result<Environment, (PathBuf, String)>> = OnceLock::new();
+    let loaded = ENV.get_or_init(|| {
+        let path = runtime_library().map_err(|e| (PathBuf::new(), e.to_string()))?;
+        let fail = |e: String| (path.clone(), e);
+        ort::init_from(&path).map_err(|e| fail(e.to_string()))?.with_name("sealcheck").build().map_err(|e| fail(e.to_string()))
+    });
+    loaded.as_ref().map_err(|(path, reason)| {
+        if path.as_os_str().is_empty() {
+            ModelError::Runtime { path: "the bundled runtime".into(), reason: reason.clone() }
+        } else {
+            ModelError::Runtime { path: path.clone(), reason: reason.clone() }
+        }
+    })
+}
+
+/// One worker's ONNX sessions and the dictionary that goes with its rec model.
+pub struct Sessions {
+    pub det: Session,
+    pub cls: Session,
+    pub rec: Session,
+    pub dictionary: Arc<Dictionary>,
+}
+
+/// Run a single-input, single-output model and copy the output out of the session.
+pub fn run(session: &mut Session, input: &Array4<f32>) -> ort::Result<ArrayD<f32>> {
+    let outputs = session.run(ort::inputs![TensorRef::from_array_view(input)?])?;
+    let (_, value) = outputs.iter().next().ok_or_else(|| ort::Error::new("the model produced no output"))?;
+    Ok(value.try_extract_array::<f32>()?.to_owned())
+}

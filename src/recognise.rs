@@ -1,0 +1,189 @@
+//! Line recognition: a CRNN/SVTR model scored with CTC, and the dictionary that names its
+//! classes.
+//!
+//! Per-character probabilities and spans come straight from the CTC steps, because the
+//! compare layer must know how sure the recogniser was of each digit, not just of a line.
+
+use image::RgbImage;
+use ndarray::ArrayView2;
+use ort::session::Session;
+
+use crate::config::RecConfig;
+use crate::imaging::{batches_by_aspect, pack_lines};
+use crate::models::run;
+use crate::page::Char;
+
+/// Input height of every PP-OCR recogniser.
+const HEIGHT: u32 = 48;
+/// Batches are at least this wide, as the reference's 3×48×320 input shape.
+const MIN_WIDTH: u32 = 320;
+
+/// The recogniser's classes: class 0 is the CTC blank, then the dictionary's entries, then
+/// a space.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dictionary {
+    classes: Vec<String>,
+}
+
+impl Dictionary {
+    /// One entry a line. A `\r` before the newline is dropped; every other character is
+    /// kept exactly, since one entry is a space-like character. The newline ending the
+    /// last entry does not make an empty one.
+    pub fn parse(text: &str) -> Self {
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let mut classes = vec![String::new()];
+        if !body.is_empty() {
+            classes.extend(body.split('\n').map(|e| e.strip_suffix('\r').unwrap_or(e).to_owned()));
+        }
+        classes.push(" ".to_owned());
+        Self { classes }
+    }
+
+    /// Entries read from the source, without the blank and the final space.
+    pub fn entries(&self) -> usize {
+        self.classes.len() - 2
+    }
+
+    /// Classes the model must output.
+    pub fn classes(&self) -> usize {
+        self.classes.len()
+    }
+}
+
+/// What the recogniser read off one line crop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub text: String,
+    pub score: f32,
+    pub chars: Vec<Char>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecogniseError {
+    #[error("the rec model outputs {got} classes but its dictionary has {expected}")]
+    ClassMismatch { got: usize, expected: usize },
+    #[error("the rec model's output has shape {0:?}, expected N×T×C")]
+    Shape(Vec<usize>),
+    #[error(transparent)]
+    Runtime(#[from] ort::Error),
+}
+
+/// Greedy CTC decoding of one line's `T×C` probabilities. `filled` is the share of the
+/// input width the crop occupied (the rest was padding), so that spans are fractions of
+/// the line itself.
+pub fn ctc_decode(probs: ArrayView2<f32>, dictionary: &Dictionary, filled: f32) -> Reading {
+    let steps = probs.nrows();
+    let best: Vec<(usize, f32)> = probs
+        .rows()
+        .into_iter()
+        .map(|row| {
+            row.iter().enumerate().fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b })
+        })
+        .collect();
+    let content_steps = (steps as f32 * filled.clamp(f32::EPSILON, 1.0)).max(1.0);
+    let mut chars = Vec::new();
+    let mut t = 0;
+    while t < steps {
+        let (class, prob) = best[t];
+        let end = (t..steps).find(|&u| best[u].0 != class).unwrap_or(steps);
+        if class != 0 {
+            let text = dictionary.classes.get(class).cloned().unwrap_or_default();
+            let span = [t as f32 / content_steps, end as f32 / content_steps].map(|v| v.min(1.0));
+            chars.push(Char { text, prob, span });
+        }
+        t = end;
+    }
+    let text: String = chars.iter().map(|c| c.text.as_str()).collect();
+    let score = if chars.is_empty() { 0.0 } else { chars.iter().map(|c| c.prob).sum::<f32>() / chars.len() as f32 };
+    Reading { text, score, chars }
+}
+
+/// Recognise each crop, batched by aspect ratio. The batch is as wide as its widest crop
+/// (at least [`MIN_WIDTH`]) up to `max_width`; wider crops are squeezed to it.
+pub fn recognise(
+    session: &mut Session,
+    dictionary: &Dictionary,
+    crops: &[RgbImage],
+    config: &RecConfig,
+    max_width: u32,
+) -> Result<Vec<Reading>, RecogniseError> {
+    let mut readings = vec![None; crops.len()];
+    for batch in batches_by_aspect(crops, config.batch) {
+        let members: Vec<&RgbImage> = batch.iter().map(|&i| &crops[i]).collect();
+        let widest = members.iter().map(|c| crate::imaging::aspect(c)).fold(MIN_WIDTH as f32 / HEIGHT as f32, f32::max);
+        let width = ((HEIGHT as f32 * widest) as u32).min(max_width.max(MIN_WIDTH));
+        let (input, filled) = pack_lines(&members, HEIGHT, width);
+        let output = run(session, &input)?;
+        let &[n, _, classes] = output.shape() else { return Err(RecogniseError::Shape(output.shape().to_vec())) };
+        if classes != dictionary.classes() {
+            return Err(RecogniseError::ClassMismatch { got: classes, expected: dictionary.classes() });
+        }
+        for (k, &index) in batch.iter().enumerate().take(n) {
+            let probs = output.index_axis(ndarray::Axis(0), k);
+            let probs = probs.into_dimensionality::<ndarray::Ix2>().expect("a 3-d output has 2-d rows");
+            readings[index] = Some(ctc_decode(probs, dictionary, filled[k] as f32 / width as f32));
+        }
+    }
+    Ok(readings.into_iter().map(|r| r.unwrap_or(Reading { text: String::new(), score: 0.0, chars: vec![] })).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn dict() -> Dictionary {
+        Dictionary::parse("a\nb\r\n\u{3000}\nc\n")
+    }
+
+    #[test]
+    fn dictionary_edges() {
+        let d = dict();
+        assert_eq!(d.entries(), 4, "the trailing newline makes no entry");
+        assert_eq!(d.classes(), 6);
+        assert_eq!(d.classes[0], "", "class 0 is the blank");
+        assert_eq!(d.classes[2], "b", "\\r is stripped");
+        assert_eq!(d.classes[3], "\u{3000}", "a space-like entry is kept exactly");
+        assert_eq!(d.classes[5], " ", "a space closes the classes");
+        assert_eq!(Dictionary::parse("x\ny").entries(), 2, "no final newline");
+        assert_eq!(Dictionary::parse("").entries(), 0);
+    }
+
+    /// Steps given as (class, probability); the rest of each row shares what is left.
+    fn steps(seq: &[(usize, f32)], classes: usize) -> Array2<f32> {
+        Array2::from_shape_fn((seq.len(), classes), |(t, c)| {
+            let (best, p) = seq[t];
+            if c == best { p } else { (1.0 - p) / (classes - 1) as f32 }
+        })
+    }
+
+    #[test]
+    fn ctc_collapses_repeats_drops_blanks_and_keeps_doubles_split_by_blank() {
+        let d = dict();
+        // a a _ a b b _ _ c  → "aabc"
+        let seq = [(1, 0.9), (1, 0.8), (0, 0.99), (1, 0.7), (2, 0.6), (2, 0.95), (0, 0.9), (0, 0.9), (4, 0.5)];
+        let r = ctc_decode(steps(&seq, d.classes()).view(), &d, 1.0);
+        assert_eq!(r.text, "aabc");
+        let probs: Vec<f32> = r.chars.iter().map(|c| c.prob).collect();
+        assert_eq!(probs, vec![0.9, 0.7, 0.6, 0.5], "each character keeps its first step's probability");
+        assert!((r.score - 0.675).abs() < 1e-6);
+        assert_eq!(r.chars[0].span, [0.0, 2.0 / 9.0]);
+        assert_eq!(r.chars[3].span, [8.0 / 9.0, 1.0]);
+    }
+
+    #[test]
+    fn ctc_spans_are_fractions_of_the_filled_width() {
+        let d = dict();
+        let seq = [(1, 0.9), (0, 0.9), (2, 0.9), (0, 0.9)];
+        let r = ctc_decode(steps(&seq, d.classes()).view(), &d, 0.5);
+        assert_eq!(r.chars[0].span, [0.0, 0.5]);
+        assert_eq!(r.chars[1].span, [1.0, 1.0], "a step in the padding clamps to the end");
+    }
+
+    #[test]
+    fn ctc_of_only_blanks_is_empty_with_zero_score() {
+        let d = dict();
+        let r = ctc_decode(steps(&[(0, 0.9); 5], d.classes()).view(), &d, 1.0);
+        assert_eq!((r.text.as_str(), r.score, r.chars.len()), ("", 0.0, 0));
+    }
+}
