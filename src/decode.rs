@@ -22,8 +22,19 @@ pub enum DecodeError {
     Corrupt(#[from] image::ImageError),
 }
 
+/// How transparency is flattened onto RGB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alpha {
+    /// Composite over white paper.
+    OverWhite,
+    /// RapidOCR 1.4.4's rule, kept for parity: transparent pixels become white, and when
+    /// any visible pixel is not black the whole image is colour-inverted.
+    Reference,
+}
+
 /// Decode `bytes`, refusing images above `max_pixels` before decoding them.
-pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeError> {
+pub fn decode(bytes: &[u8], max_pixels: u64, alpha: Alpha) -> Result<RgbImage, DecodeError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Corrupt(e.into()))?;
@@ -46,24 +57,32 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeError> {
     let orientation = decoder.orientation()?;
     let mut image = DynamicImage::from_decoder(decoder)?;
     image.apply_orientation(orientation);
-    Ok(flatten(image))
+    Ok(flatten(image, alpha))
 }
 
-/// Convert any colour type to 8-bit RGB. Transparent pixels become white and partial
-/// alpha lightens toward white, the way the reference pipeline flattens RGBA, so dark
-/// text on a transparent background stays readable.
-fn flatten(image: DynamicImage) -> RgbImage {
+/// Convert any colour type to 8-bit RGB.
+fn flatten(image: DynamicImage, alpha: Alpha) -> RgbImage {
     if !image.color().has_alpha() {
         return image.into_rgb8();
     }
+    let grey = image.color().channel_count() == 2;
     let rgba = image.into_rgba8();
     let (w, h) = rgba.dimensions();
     let mut out = RgbImage::new(w, h);
+    let visible = |p: &image::Rgba<u8>| if p[3] == 0 { [0; 3] } else { [p[0], p[1], p[2]] };
+    let invert = alpha == Alpha::Reference
+        && !grey
+        && rgba.pixels().any(|p| visible(p).iter().any(|&c| c > 0));
     for (dst, src) in out.pixels_mut().zip(rgba.pixels()) {
-        let [r, g, b, a] = src.0;
-        let lift = 255 - a;
-        let keep = |c: u8| if a == 0 { 0 } else { c };
-        dst.0 = [r, g, b].map(|c| keep(c).saturating_add(lift));
+        let a = src[3];
+        dst.0 = match alpha {
+            Alpha::OverWhite => {
+                let blend = |c: u8| ((u32::from(c) * u32::from(a) + 255 * u32::from(255 - a) + 127) / 255) as u8;
+                [src[0], src[1], src[2]].map(blend)
+            }
+            Alpha::Reference if invert => visible(src).map(|c| 255 - c),
+            Alpha::Reference => visible(src).map(|c| c.saturating_add(255 - a)),
+        };
     }
     out
 }
@@ -115,7 +134,7 @@ mod tests {
             let tag = image::metadata::Orientation::from_exif(orientation as u8).unwrap();
             stored.apply_orientation(inverse(tag));
             let bytes = jpeg_with_orientation(&stored.to_rgb8(), orientation);
-            let decoded = decode(&bytes, 1_000_000).unwrap();
+            let decoded = decode(&bytes, 1_000_000, Alpha::OverWhite).unwrap();
             assert_eq!(decoded.dimensions(), (48, 32), "orientation {orientation}");
             for (x, y) in [(4, 4), (44, 4), (4, 28), (44, 28), (24, 28)] {
                 let got = decoded.get_pixel(x, y).0;
@@ -138,8 +157,8 @@ mod tests {
     #[test]
     fn pixel_limit_is_checked_from_the_header() {
         let bytes = png(&DynamicImage::ImageRgb8(RgbImage::new(100, 50)));
-        assert!(decode(&bytes, 5000).is_ok());
-        match decode(&bytes, 4999) {
+        assert!(decode(&bytes, 5000, Alpha::OverWhite).is_ok());
+        match decode(&bytes, 4999, Alpha::OverWhite) {
             Err(DecodeError::TooLarge { width: 100, height: 50, pixels: 5000, limit: 4999 }) => {}
             other => panic!("expected TooLarge, got {other:?}"),
         }
@@ -151,7 +170,7 @@ mod tests {
         let mut bytes = png(&DynamicImage::ImageRgb8(RgbImage::new(1, 1)));
         bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-        let err = decode(&bytes, 40_000_000).unwrap_err();
+        let err = decode(&bytes, 40_000_000, Alpha::OverWhite).unwrap_err();
         assert!(
             matches!(err, DecodeError::TooLarge { .. } | DecodeError::Corrupt(_)),
             "{err:?}"
@@ -160,23 +179,33 @@ mod tests {
 
     #[test]
     fn garbage_and_truncated_files_are_errors() {
-        assert!(matches!(decode(b"not an image", 1000), Err(DecodeError::UnknownFormat)));
+        assert!(matches!(decode(b"not an image", 1000, Alpha::OverWhite), Err(DecodeError::UnknownFormat)));
         let bytes = png(&DynamicImage::ImageRgb8(marker()));
-        assert!(decode(&bytes[..bytes.len() / 2], 1000).is_err());
-        assert!(decode(&[], 1000).is_err());
+        assert!(decode(&bytes[..bytes.len() / 2], 1000, Alpha::OverWhite).is_err());
+        assert!(decode(&[], 1000, Alpha::OverWhite).is_err());
     }
 
     #[test]
     fn grey_sixteen_bit_and_alpha_become_rgb() {
         let grey = DynamicImage::ImageLuma16(image::ImageBuffer::from_pixel(2, 2, image::Luma([65535u16])));
-        assert_eq!(decode(&png(&grey), 100).unwrap().get_pixel(0, 0).0, [255, 255, 255]);
+        assert_eq!(decode(&png(&grey), 100, Alpha::OverWhite).unwrap().get_pixel(0, 0).0, [255, 255, 255]);
 
         let mut rgba = RgbaImage::new(2, 1);
         rgba.put_pixel(0, 0, Rgba([10, 20, 30, 0]));
         rgba.put_pixel(1, 0, Rgba([10, 20, 30, 255]));
-        let flat = decode(&png(&DynamicImage::ImageRgba8(rgba)), 100).unwrap();
+        let bytes = png(&DynamicImage::ImageRgba8(rgba));
+        let flat = decode(&bytes, 100, Alpha::OverWhite).unwrap();
         assert_eq!(flat.get_pixel(0, 0).0, [255, 255, 255], "transparent becomes white");
         assert_eq!(flat.get_pixel(1, 0).0, [10, 20, 30], "opaque is kept");
+        let reference = decode(&bytes, 100, Alpha::Reference).unwrap();
+        assert_eq!(reference.get_pixel(0, 0).0, [255, 255, 255]);
+        assert_eq!(reference.get_pixel(1, 0).0, [245, 235, 225], "the reference inverts colour");
+
+        let mut black_text = RgbaImage::new(2, 1);
+        black_text.put_pixel(1, 0, Rgba([0, 0, 0, 255]));
+        let flat = decode(&png(&DynamicImage::ImageRgba8(black_text)), 100, Alpha::Reference).unwrap();
+        assert_eq!(flat.get_pixel(0, 0).0, [255, 255, 255]);
+        assert_eq!(flat.get_pixel(1, 0).0, [0, 0, 0], "black on transparent is not inverted");
     }
 
     #[test]
@@ -185,7 +214,7 @@ mod tests {
         for format in [image::ImageFormat::Bmp, image::ImageFormat::WebP] {
             let mut bytes = Vec::new();
             image.write_to(&mut Cursor::new(&mut bytes), format).unwrap();
-            assert_eq!(decode(&bytes, 100).unwrap().dimensions(), (3, 2), "{format:?}");
+            assert_eq!(decode(&bytes, 100, Alpha::OverWhite).unwrap().dimensions(), (3, 2), "{format:?}");
         }
     }
 }

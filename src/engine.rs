@@ -54,7 +54,7 @@ impl Engine {
     /// Decode an encoded capture and read it.
     pub fn read_bytes(&mut self, bytes: &[u8]) -> Result<Page, EngineError> {
         let start = Instant::now();
-        let image = decode(bytes, self.config.limits.max_pixels)?;
+        let image = decode(bytes, self.config.limits.max_pixels, self.config.page.alpha)?;
         let decoded = ms(start);
         let mut page = self.read(&image)?;
         page.timings.decode = decoded;
@@ -173,8 +173,9 @@ impl Prepared {
         } else {
             0
         };
-        let (left, top) = (config.pad, config.pad + bar);
-        let out_w = bw + 2 * config.pad;
+        let pad = if bw.min(bh) <= config.pad_below { config.pad } else { 0 };
+        let (left, top) = (pad, pad + bar);
+        let out_w = bw + 2 * pad;
         let out_h = bh + 2 * top;
         let padded = if left == 0 && top == 0 {
             resized.unwrap_or_else(|| image.clone())
@@ -183,7 +184,7 @@ impl Prepared {
             let mut canvas = RgbImage::from_pixel(out_w, out_h, fill);
             // Letterbox bars are black, as the reference draws them; padding takes the
             // edge colour so that it reads as more of the same paper.
-            for y in config.pad..config.pad + bar {
+            for y in pad..pad + bar {
                 for x in 0..out_w {
                     canvas.put_pixel(x, y, image::Rgb([0, 0, 0]));
                     canvas.put_pixel(x, out_h - 1 - y, image::Rgb([0, 0, 0]));
@@ -263,8 +264,9 @@ mod tests {
         let config = EngineConfig::new(Profile::Reference).page;
         let image = RgbImage::new(3000, 1000);
         let p = Prepared::new(&image, &config);
-        assert_eq!(p.image.dimensions(), (2016, 672));
-        let q = p.to_original(&[[2016.0, 672.0], [0.0, 0.0], [1008.0, 336.0], [0.0, 672.0]]);
+        // 2000 / 32 = 62.5 rounds to even, as Python's round does: 1984, not 2016.
+        assert_eq!(p.image.dimensions(), (1984, 672));
+        let q = p.to_original(&[[1984.0, 672.0], [0.0, 0.0], [992.0, 336.0], [0.0, 672.0]]);
         assert_eq!(q[0], [3000.0, 1000.0]);
         assert_eq!(q[2], [1500.0, 500.0]);
     }
@@ -280,10 +282,14 @@ mod tests {
         assert_eq!(p.to_original(&[[10.0, 72.0]; 4])[0], [10.0, 0.0]);
 
         config.pad = 16;
+        config.pad_below = 30;
         let p = Prepared::new(&image, &config);
         assert_eq!(p.image.dimensions(), (732, 206));
         assert_eq!(p.image.get_pixel(0, 0).0, [200, 200, 200], "padding takes the paper's colour");
         assert_eq!(p.image.get_pixel(20, 20).0, [0, 0, 0], "bars stay black");
         assert_eq!(p.to_original(&[[16.0, 88.0]; 4])[0], [0.0, 0.0]);
+
+        config.pad_below = 29;
+        assert_eq!(Prepared::new(&image, &config).image.dimensions(), (700, 174), "only small captures are padded");
     }
 }

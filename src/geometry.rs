@@ -27,11 +27,6 @@ impl RotatedRect {
         2.0 * self.half[0].min(self.half[1])
     }
 
-    /// The same rectangle grown by `d` on every side.
-    pub fn grown(&self, d: f32) -> RotatedRect {
-        RotatedRect { half: self.half.map(|h| h + d), ..*self }
-    }
-
     pub fn area(&self) -> f32 {
         4.0 * self.half[0] * self.half[1]
     }
@@ -157,14 +152,6 @@ mod tests {
         let r = min_area_rect(&[[0.0, 5.0], [5.0, 0.0], [10.0, 5.0], [5.0, 10.0], [5.0, 5.0]]);
         assert!((r.area() - 50.0).abs() < 1e-3, "{r:?}");
         assert!((r.short_side() - 50f32.sqrt()).abs() < 1e-3);
-    }
-
-    #[test]
-    fn grown_rectangle_moves_every_side_out() {
-        let r = min_area_rect(&[[0.0, 0.0], [10.0, 0.0], [10.0, 4.0], [0.0, 4.0]]);
-        let g = r.grown(1.5);
-        assert_eq!(sorted(g.corners()), [[-1.5, -1.5], [-1.5, 5.5], [11.5, -1.5], [11.5, 5.5]]);
-        assert_eq!(g.short_side(), 7.0);
     }
 
     #[test]

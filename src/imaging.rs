@@ -54,8 +54,8 @@ pub fn batches_by_aspect(crops: &[RgbImage], batch: usize) -> Vec<Vec<usize>> {
 }
 
 /// Width over height.
-pub fn aspect(image: &RgbImage) -> f32 {
-    image.width() as f32 / image.height().max(1) as f32
+pub fn aspect(image: &RgbImage) -> f64 {
+    f64::from(image.width()) / f64::from(image.height().max(1))
 }
 
 /// Pack line crops into one N×3×`height`×`width` tensor: each crop is resized to
@@ -65,7 +65,7 @@ pub fn pack_lines(crops: &[&RgbImage], height: u32, width: u32) -> (Array4<f32>,
     let mut tensor = Array4::<f32>::zeros((crops.len(), 3, height as usize, width as usize));
     let mut filled = Vec::with_capacity(crops.len());
     for (slot, crop) in tensor.outer_iter_mut().zip(crops) {
-        let fitted = ((height as f32 * aspect(crop)).ceil() as u32).clamp(1, width);
+        let fitted = ((f64::from(height) * aspect(crop)).ceil() as u32).clamp(1, width);
         normalise_into(&resize(crop, fitted, height), slot);
         filled.push(fitted);
     }

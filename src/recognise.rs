@@ -9,7 +9,7 @@ use ndarray::ArrayView2;
 use ort::session::Session;
 
 use crate::config::RecConfig;
-use crate::imaging::{batches_by_aspect, pack_lines};
+use crate::imaging::{aspect, batches_by_aspect, pack_lines};
 use crate::models::run;
 use crate::page::Char;
 
@@ -110,8 +110,7 @@ pub fn recognise(
     let mut readings = vec![None; crops.len()];
     for batch in batches_by_aspect(crops, config.batch) {
         let members: Vec<&RgbImage> = batch.iter().map(|&i| &crops[i]).collect();
-        let widest = members.iter().map(|c| crate::imaging::aspect(c)).fold(MIN_WIDTH as f32 / HEIGHT as f32, f32::max);
-        let width = ((HEIGHT as f32 * widest) as u32).min(max_width.max(MIN_WIDTH));
+        let width = batch_width(&members, max_width);
         let (input, filled) = pack_lines(&members, HEIGHT, width);
         let output = run(session, &input)?;
         let &[n, _, classes] = output.shape() else { return Err(RecogniseError::Shape(output.shape().to_vec())) };
@@ -127,6 +126,13 @@ pub fn recognise(
     Ok(readings.into_iter().map(|r| r.unwrap_or(Reading { text: String::new(), score: 0.0, chars: vec![] })).collect())
 }
 
+/// The input width for a batch: fits its widest crop at [`HEIGHT`], at least
+/// [`MIN_WIDTH`], at most `max_width`.
+fn batch_width(crops: &[&RgbImage], max_width: u32) -> u32 {
+    let widest = crops.iter().map(|c| aspect(c)).fold(MIN_WIDTH as f64 / HEIGHT as f64, f64::max);
+    ((HEIGHT as f64 * widest) as u32).min(max_width.max(MIN_WIDTH))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +140,19 @@ mod tests {
 
     fn dict() -> Dictionary {
         Dictionary::parse("a\nb\r\n\u{3000}\nc\n")
+    }
+
+    #[test]
+    fn batch_width_fits_the_widest_crop_within_the_cap() {
+        let short = RgbImage::new(30, 30);
+        let long = RgbImage::new(1000, 20);
+        assert_eq!(batch_width(&[&short], 10_000), 320, "never narrower than the model's base shape");
+        assert_eq!(batch_width(&[&short, &long], 10_000), 2400);
+        assert_eq!(batch_width(&[&short, &long], 960), 960, "the cap holds");
+        let absurd = RgbImage::new(60_000, 1);
+        let (tensor, filled) = pack_lines(&[&absurd], HEIGHT, batch_width(&[&absurd], 3072));
+        assert_eq!(tensor.dim(), (1, 3, 48, 3072), "the tensor stays bounded");
+        assert_eq!(filled, vec![3072]);
     }
 
     #[test]

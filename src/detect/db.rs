@@ -1,6 +1,6 @@
 //! DB post-processing: from a text probability map to boxes.
 //!
-//! Binarise, dilate 2×2, take outer contours, fit each with its minimum-area rectangle,
+//! Binarise, dilate 2×2, take the contours, fit each with its minimum-area rectangle,
 //! score it by the mean probability inside, grow it back out by `area × ratio / perimeter`
 //! (the model was trained on shrunk text regions), and scale it to the image.
 
@@ -9,7 +9,7 @@ use imageproc::contours::{BorderType, find_contours};
 use ndarray::ArrayView2;
 
 use crate::config::DetConfig;
-use crate::geometry::{dist, min_area_rect, order_box, order_clockwise};
+use crate::geometry::{RotatedRect, dist, min_area_rect, order_box, order_clockwise};
 use crate::page::{Point, Quad};
 
 /// Boxes whose short side is below this are noise, before and after growing.
@@ -27,7 +27,7 @@ pub fn boxes(map: ArrayView2<f32>, config: &DetConfig, width: u32, height: u32) 
     let scale = [width as f32 / map_w as f32, height as f32 / map_h as f32];
     find_contours::<i32>(&bitmap)
         .into_iter()
-        .filter(|c| c.border_type == BorderType::Outer)
+        .filter(|c| config.hole_contours || c.border_type == BorderType::Outer)
         .take(config.max_candidates)
         .filter_map(|contour| {
             let points: Vec<Point> = contour.points.iter().map(|p| [p.x as f32, p.y as f32]).collect();
@@ -39,7 +39,7 @@ pub fn boxes(map: ArrayView2<f32>, config: &DetConfig, width: u32, height: u32) 
             if box_score(map, &corners) < config.box_thresh {
                 return None;
             }
-            let grown = rect.grown(rect.area() * config.unclip_ratio / rect.perimeter());
+            let grown = unclip(&corners, rect.area() * config.unclip_ratio / rect.perimeter());
             if grown.short_side() < MIN_SIDE + 2.0 {
                 return None;
             }
@@ -56,6 +56,29 @@ pub fn boxes(map: ArrayView2<f32>, config: &DetConfig, width: u32, height: u32) 
             big_enough.then_some(quad)
         })
         .collect()
+}
+
+/// Grow a box by `d` as the reference's polygon offset does: on integer coordinates
+/// (corners truncated, results rounded), each edge moved out by `d`, refitted with the
+/// minimum-area rectangle. The round joins' arcs lie inside that rectangle, so the edge
+/// points alone determine it.
+fn unclip(corners: &Quad, d: f32) -> RotatedRect {
+    let v = corners.map(|p| p.map(f32::trunc));
+    let signed: f32 = (0..4).map(|i| v[i][0] * v[(i + 1) % 4][1] - v[(i + 1) % 4][0] * v[i][1]).sum();
+    let mut points = Vec::with_capacity(8);
+    for i in 0..4 {
+        let (a, b) = (v[i], v[(i + 1) % 4]);
+        let len = dist(a, b);
+        if len == 0.0 {
+            continue;
+        }
+        let e = [(b[0] - a[0]) / len, (b[1] - a[1]) / len];
+        let n = if signed >= 0.0 { [e[1], -e[0]] } else { [-e[1], e[0]] };
+        for p in [a, b] {
+            points.push([(p[0] + d * n[0]).round(), (p[1] + d * n[1]).round()]);
+        }
+    }
+    min_area_rect(&points)
 }
 
 /// A pixel is set when it or its left, upper or upper-left neighbour is: OpenCV's
@@ -145,19 +168,20 @@ mod tests {
         let found = boxes(m.view(), &config(), 100, 80);
         assert_eq!(found.len(), 1);
         let [tl, tr, br, bl] = found[0];
-        // The dilated region spans x 20..=60, y 30..=40 (41×11); d = 41·11·1.6/104 ≈ 6.94.
-        assert_eq!(tl, [13.0, 23.0]);
-        assert_eq!(tr, [67.0, 23.0]);
-        assert_eq!(br, [67.0, 47.0]);
-        assert_eq!(bl, [13.0, 47.0]);
+        // The dilated region spans x 20..=60, y 30..=40 (40×10 between pixel centres);
+        // d = 400·1.6/100 = 6.4, and the grown corners round to whole pixels.
+        assert_eq!(tl, [14.0, 24.0]);
+        assert_eq!(tr, [66.0, 24.0]);
+        assert_eq!(br, [66.0, 46.0]);
+        assert_eq!(bl, [14.0, 46.0]);
     }
 
     #[test]
     fn boxes_scale_to_the_image() {
         let m = map(100, 80, &[(20, 30, 60, 40, 0.9)]);
         let found = boxes(m.view(), &config(), 200, 40);
-        assert_eq!(found[0][0], [26.0, 12.0]);
-        assert_eq!(found[0][2], [134.0, 24.0]);
+        assert_eq!(found[0][0], [28.0, 12.0]);
+        assert_eq!(found[0][2], [132.0, 23.0]);
     }
 
     #[test]

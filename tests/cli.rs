@@ -1,0 +1,57 @@
+//! The `sealcheck` binary as a user runs it.
+
+mod common;
+
+use std::process::Command;
+
+use common::{eval_real, repo};
+
+fn sealcheck(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sealcheck")).args(args).current_dir(repo()).output().unwrap()
+}
+
+#[test]
+fn ocr_json_prints_one_object_per_image_and_a_bad_file_exits_2_without_stopping_the_rest() {
+    let good = eval_real().join("images/rapidocr__test_without_det.jpg");
+    let missing = repo().join("testdata/no-such-image.jpg");
+    let not_image = repo().join("Cargo.toml");
+    let out = sealcheck(&[
+        "ocr",
+        "--json",
+        missing.to_str().unwrap(),
+        not_image.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 2, "one sentence per bad file: {stderr}");
+    assert!(stderr.contains("no-such-image.jpg") && stderr.contains("Cargo.toml"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let objects: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(objects.len(), 1);
+    let page = &objects[0];
+    assert!(page["file"].as_str().unwrap().ends_with("test_without_det.jpg"));
+    let line = &page["lines"][0];
+    assert_eq!(line["text"], "在中国作家协会第三届儿童文学");
+    assert_eq!(line["box"].as_array().unwrap().len(), 4);
+    assert_eq!(line["chars"].as_array().unwrap().len(), 14);
+    assert!(line["chars"][0]["prob"].as_f64().unwrap() > 0.5);
+    for key in ["decode", "detect", "classify", "recognise", "total"] {
+        assert!(page["timing_ms"][key].as_f64().is_some(), "timing {key}");
+    }
+    assert!(page["rotation_degrees"].as_f64().is_some());
+}
+
+#[test]
+fn usage_errors_exit_2_and_missing_models_say_what_to_run() {
+    assert_eq!(sealcheck(&["ocr"]).status.code(), Some(2));
+    assert_eq!(sealcheck(&["frobnicate"]).status.code(), Some(2));
+    let empty = std::env::temp_dir().join(format!("sealcheck-empty-models-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::copy(repo().join("models/ppocr-v4/modelset.json"), empty.join("modelset.json")).unwrap();
+    let out = sealcheck(&["ocr", "--models", empty.to_str().unwrap(), "Cargo.toml"]);
+    std::fs::remove_dir_all(&empty).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("cls.onnx: missing") && stderr.contains("scripts/setup.py"), "{stderr}");
+}

@@ -1,0 +1,53 @@
+//! Shared by the integration tests: one loaded engine per profile for the whole test
+//! binary, and the paths of the test data.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use sealcheck::{Engine, EngineConfig, ModelSet, Profile};
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/eval-real`, which CI lays beside the clone.
+pub fn eval_real() -> PathBuf {
+    let dir = repo().join("../shared/eval-real");
+    assert!(dir.join("manifest.jsonl").is_file(), "{} is missing: the shared test data must sit beside the repository", dir.display());
+    dir
+}
+
+/// The engine for `profile`, loaded once per test binary and shared by its tests.
+pub fn engine(profile: Profile) -> MutexGuard<'static, Engine> {
+    static REFERENCE: OnceLock<Mutex<Engine>> = OnceLock::new();
+    static DEFAULT: OnceLock<Mutex<Engine>> = OnceLock::new();
+    let cell = match profile {
+        Profile::Reference => &REFERENCE,
+        Profile::Default => &DEFAULT,
+    };
+    cell.get_or_init(|| {
+        let set = ModelSet::open(&repo().join("models/ppocr-v4")).expect("the bundled models are installed");
+        Mutex::new(Engine::new(set, EngineConfig::new(profile)).expect("the engine loads"))
+    })
+    .lock()
+    .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The comparison the eval-real README defines: NFKC, no whitespace.
+pub fn normalise(text: &str) -> Vec<char> {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().filter(|c| !c.is_whitespace()).collect()
+}
+
+pub fn lcs(a: &[char], b: &[char]) -> usize {
+    let mut prev = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
