@@ -6,6 +6,7 @@
 //! the ONNX sessions a worker owns; [`config`] holds every setting with its profiles.
 
 pub mod classify;
+pub mod compare;
 pub mod config;
 pub mod crop;
 pub mod decode;

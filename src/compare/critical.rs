@@ -1,0 +1,93 @@
+//! Critical tokens: the parts of a document whose change changes what was agreed.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::normalise::Sym;
+
+/// Built-in patterns, matched against NFKC text with whitespace removed (so `５０，０００`
+/// and `50, 000` both arrive as `50,000`).
+const BUILTIN_PATTERNS: &[&str] = &[
+    // Identity-card numbers, before the generic digit run so the check letter is included.
+    r"\d{17}[\dXx]",
+    // Digit runs with their separators: amounts, phone numbers, ISO dates, percentages.
+    r"[¥$€£]?\d+(?:[,.:/\-]\d+)*%?",
+    // Dates written with 年月日, in Arabic or Chinese numerals.
+    r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?",
+    r"[〇零一二三四五六七八九]{2,4}年[一二三四五六七八九十]{1,3}月(?:[一二三四五六七八九十]{1,3}[日号])?",
+    // Capital numerals (大写金额); the unit characters alone (万, 元, 整) are ordinary prose.
+    r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整圆]*[零壹贰叁肆伍陆柒捌玖拾佰仟][零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整圆]*",
+    r"百分之[零一二三四五六七八九十百点]+",
+];
+
+static BUILTIN: LazyLock<Vec<Regex>> =
+    LazyLock::new(|| BUILTIN_PATTERNS.iter().map(|p| Regex::new(p).expect("built-in pattern compiles")).collect());
+
+/// Which symbols belong to a critical token, by the built-in patterns and `extra`.
+pub(crate) fn mark(syms: &[Sym], extra: &[Regex]) -> Vec<bool> {
+    let mut text = String::with_capacity(syms.len() * 3);
+    // Byte offset of each symbol, plus the end, so a match maps back to symbol indices.
+    let mut starts = Vec::with_capacity(syms.len() + 1);
+    for s in syms {
+        starts.push(text.len());
+        text.push(s.ch);
+    }
+    starts.push(text.len());
+    let mut mask = vec![false; syms.len()];
+    for re in BUILTIN.iter().chain(extra) {
+        for m in re.find_iter(&text) {
+            // Matches start and end on char boundaries, so both searches find exact hits.
+            let from = starts.partition_point(|&b| b < m.start());
+            let to = starts.partition_point(|&b| b < m.end());
+            mask[from..to].fill(true);
+        }
+    }
+    mask
+}
+
+/// Maximal runs of critical symbols.
+pub(crate) fn tokens(mask: &[bool]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, &c) in mask.iter().chain(std::iter::once(&false)).enumerate() {
+        match (c, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push(s..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalise::fold;
+    use super::*;
+
+    fn critical(s: &str) -> Vec<String> {
+        let mut syms = Vec::new();
+        fold(s.chars().enumerate(), &mut syms);
+        let mask = mark(&syms, &[]);
+        tokens(&mask).into_iter().map(|r| syms[r].iter().map(|s| s.ch).collect()).collect()
+    }
+
+    #[test]
+    fn finds_amounts_dates_ids_phones_and_capitals() {
+        assert_eq!(
+            critical("租金人民币伍万元整（￥50，000.00），于2024年3月15日付清"),
+            ["伍万元整", "¥50,000.00", "2024年3月15日"]
+        );
+        assert_eq!(critical("身份证号33068119880512345X，电话13857512345"), ["33068119880512345X", "13857512345"]);
+        assert_eq!(
+            critical("二〇二四年三月五日签订，2024-03-05生效，上浮5%"),
+            ["二〇二四年三月五日", "2024-03-05", "5%"]
+        );
+        assert!(critical("甲方将土地流转给乙方经营").is_empty());
+        assert!(critical("整理万一").is_empty());
+    }
+}

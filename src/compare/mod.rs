@@ -1,0 +1,102 @@
+//! Is what the seal stamped the approved document? Compares the recognised lines of a
+//! capture with the approved text and returns MATCH, MISMATCH or UNREADABLE with evidence.
+//!
+//! Design:
+//! - **Normalisation** (`normalise`) folds both sides into symbols (NFKC, whitespace
+//!   dropped, punctuation by class) that remember their source, so findings point into the
+//!   approved text exactly as submitted.
+//! - **Alignment** (`align`) is semi-global: the capture may show any band of the page.
+//!   Long documents are *anchored* first (exact seeds chained on a consistent diagonal),
+//!   because a full DP of a page against a 100-page file is 10⁸ cells; DP then only fills
+//!   the gaps between anchors. The chain's co-linearity keeps a changed second copy of a
+//!   repeated clause attributed to the second copy.
+//! - **Critical tokens** (`critical`: amounts, capital numerals, dates, ID and phone
+//!   numbers) are exempt from the confusable table and from noise tolerance: a forger
+//!   changes exactly these, often by a visually close character (`0`→`O`, `伍`→`陆`), and
+//!   presses the seal over them. A confident difference there is a MISMATCH; an unconfident
+//!   reading is UNREADABLE, never MATCH.
+//! - **Verdict** (`verdict`) books every difference inside the covered span. Light ones
+//!   (one character; a confusable swap weighs less) are tolerated as OCR noise within a
+//!   total budget; heavier ones are MISMATCH when read confidently, UNREADABLE otherwise.
+//!   Lines flagged `cut` are not faulted for their unmatched ends, `seal_ring` lines are
+//!   ignored, and lines at the capture's edges that do not align are `foreign_text`. All
+//!   thresholds live in [`Policy`], which callers may only tighten.
+//!
+//! An empty approved text gives MISMATCH when the capture shows enough confident text
+//! (nothing was approved, so all of it is foreign) and UNREADABLE otherwise.
+
+mod align;
+mod critical;
+mod normalise;
+mod policy;
+mod verdict;
+
+#[cfg(test)]
+mod tests;
+
+pub use policy::{Policy, PolicyError, PolicyOverrides};
+pub use verdict::{Finding, FindingKind, Outcome, Verdict};
+
+use crate::page::Line;
+use align::Side;
+use normalise::{Sym, fold};
+
+/// Compares recognised `lines` (reading order) with the `approved` text under `policy`.
+pub fn compare(lines: &[Line], approved: &str, policy: &Policy) -> Verdict {
+    let mut app = Vec::with_capacity(approved.len() / 2);
+    fold(approved.chars().enumerate(), &mut app);
+    let char_bytes: Vec<usize> = approved.char_indices().map(|(b, _)| b).chain([approved.len()]).collect();
+    let app_critical = critical::mark(&app, &policy.compiled);
+
+    let (obs, prob) = observed(lines);
+    let obs_critical = critical::mark(&obs, &policy.compiled);
+    let confident: Vec<bool> = obs
+        .iter()
+        .zip(&prob)
+        .map(|(s, &p)| p >= policy.min_char_prob && lines[s.src].flags.imprint_cover <= policy.max_imprint_cover)
+        .collect();
+
+    let keys = |syms: &[Sym]| syms.iter().map(|s| s.key).collect::<Vec<_>>();
+    let (app_keys, obs_keys) = (keys(&app), keys(&obs));
+    let app_groups: Vec<u8> = app.iter().zip(&app_critical).map(|(s, &c)| if c { 0 } else { s.group }).collect();
+    let obs_groups: Vec<u8> = obs.iter().map(|s| s.group).collect();
+    let ops =
+        align::align(&Side { keys: &obs_keys, groups: &obs_groups }, &Side { keys: &app_keys, groups: &app_groups });
+    let cx = verdict::Context {
+        lines,
+        approved,
+        char_bytes: &char_bytes,
+        app: &app,
+        app_critical: &app_critical,
+        obs: &obs,
+        obs_critical: &obs_critical,
+        prob: &prob,
+        confident: &confident,
+        policy,
+    };
+    verdict::judge(&cx, &ops)
+}
+
+/// The capture's symbols in reading order (seal-ring text left out), each with its line as
+/// `src`, and their probabilities.
+///
+/// Per-character probabilities come from `chars`; a line without them falls back to its
+/// score for every character. NaN or out-of-range probabilities are clamped into `[0, 1]`
+/// (NaN as 0), so a broken recogniser output reads as unconfident, never as confident.
+fn observed(lines: &[Line]) -> (Vec<Sym>, Vec<f32>) {
+    let mut syms = Vec::new();
+    let mut prob = Vec::new();
+    let clamp = |p: f32| if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
+    for (li, line) in lines.iter().enumerate().filter(|(_, l)| !l.flags.seal_ring) {
+        if line.chars.is_empty() {
+            fold(line.text.chars().map(|c| (li, c)), &mut syms);
+            prob.resize(syms.len(), clamp(line.score));
+        } else {
+            for ch in &line.chars {
+                fold(ch.text.chars().map(|c| (li, c)), &mut syms);
+                prob.resize(syms.len(), clamp(ch.prob));
+            }
+        }
+    }
+    (syms, prob)
+}

@@ -1,0 +1,170 @@
+//! The thresholds a verdict is judged by, and the rule that callers may only tighten them.
+//!
+//! "Stricter" means: can only move outcomes away from MATCH, never towards it.
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Thresholds applied by [`compare`](super::compare). Build with [`Policy::default`] or
+/// [`Policy::with_overrides`]; the fields are private so every policy in use is one the
+/// defaults allow. It serialises with every field, so a verdict records what was applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    /// A character read with lower probability is not "read with confidence": a critical
+    /// token containing one is unverifiable. 0.90 sits above the probabilities a recogniser
+    /// gives to plausible-but-wrong digits under imprint ink. Stricter: higher.
+    pub(crate) min_char_prob: f32,
+    /// A line with more of its area under a seal imprint than this is not read with
+    /// confidence, whatever its probabilities: red ink over black text produces confident
+    /// misreads. Stricter: lower.
+    pub(crate) max_imprint_cover: f32,
+    /// Confidently matched characters needed before MATCH can be said; below this a capture
+    /// shows too little to vouch for the page. 20 is about one line of a village form.
+    /// Stricter: higher.
+    pub(crate) min_covered_chars: usize,
+    /// A difference weighing more than this (1 per character, less for a confusable swap)
+    /// is a real change, not recogniser noise. 1.5 tolerates one wrong character but not a
+    /// changed two-character name. Stricter: lower.
+    pub(crate) max_noise_weight: f32,
+    /// Tolerated noise in total, as a share of matched characters: isolated errors are
+    /// normal, dozens of them mean the text differs. Stricter: lower.
+    pub(crate) max_noise_share: f32,
+    /// Share of the capture's characters that must align exactly for it to be taken as
+    /// showing the approved document at all; below it the whole capture is foreign text.
+    /// Stricter: higher.
+    pub(crate) min_aligned_share: f32,
+    /// Additional critical-token patterns (regexes over NFKC text without whitespace), on
+    /// top of the built-in amounts, dates, identity-card and phone numbers. Stricter: more.
+    pub(crate) critical_patterns: Vec<String>,
+    #[serde(skip)]
+    pub(crate) compiled: Vec<Regex>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_char_prob: 0.90,
+            max_imprint_cover: 0.25,
+            min_covered_chars: 20,
+            max_noise_weight: 1.5,
+            max_noise_share: 0.05,
+            min_aligned_share: 0.5,
+            critical_patterns: Vec::new(),
+            compiled: Vec::new(),
+        }
+    }
+}
+
+/// A caller's requested changes; absent fields keep the default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyOverrides {
+    pub min_char_prob: Option<f32>,
+    pub max_imprint_cover: Option<f32>,
+    pub min_covered_chars: Option<usize>,
+    pub max_noise_weight: Option<f32>,
+    pub max_noise_share: Option<f32>,
+    pub min_aligned_share: Option<f32>,
+    #[serde(default)]
+    pub critical_patterns: Vec<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum PolicyError {
+    #[error("override of `{field}` loosens the policy: default {default}, requested {requested}")]
+    Loosens { field: &'static str, default: String, requested: String },
+    #[error("override of `{field}` is out of range: {requested}")]
+    OutOfRange { field: &'static str, requested: String },
+    #[error("critical pattern `{pattern}` does not compile")]
+    BadPattern {
+        pattern: String,
+        #[source]
+        source: regex::Error,
+    },
+}
+
+/// Which way a field tightens.
+#[derive(Clone, Copy)]
+enum Stricter {
+    Higher,
+    Lower,
+}
+
+/// Applies one override if it tightens, comparing against the default it replaces.
+fn tighten<T: PartialOrd + Copy + std::fmt::Display>(
+    field: &'static str,
+    slot: &mut T,
+    requested: Option<T>,
+    stricter: Stricter,
+    range: (T, T),
+) -> Result<(), PolicyError> {
+    let Some(requested) = requested else { return Ok(()) };
+    // Written so that NaN fails the range check.
+    if !(requested >= range.0 && requested <= range.1) {
+        return Err(PolicyError::OutOfRange { field, requested: requested.to_string() });
+    }
+    let loosens = match stricter {
+        Stricter::Higher => requested < *slot,
+        Stricter::Lower => requested > *slot,
+    };
+    if loosens {
+        return Err(PolicyError::Loosens { field, default: slot.to_string(), requested: requested.to_string() });
+    }
+    *slot = requested;
+    Ok(())
+}
+
+impl Policy {
+    /// The default policy tightened by `overrides`; any loosening is refused whole.
+    pub fn with_overrides(overrides: &PolicyOverrides) -> Result<Policy, PolicyError> {
+        use Stricter::{Higher, Lower};
+        let o = overrides;
+        let mut p = Policy::default();
+        tighten("min_char_prob", &mut p.min_char_prob, o.min_char_prob, Higher, (0.0, 1.0))?;
+        tighten("max_imprint_cover", &mut p.max_imprint_cover, o.max_imprint_cover, Lower, (0.0, 1.0))?;
+        tighten("min_covered_chars", &mut p.min_covered_chars, o.min_covered_chars, Higher, (0, usize::MAX))?;
+        tighten("max_noise_weight", &mut p.max_noise_weight, o.max_noise_weight, Lower, (0.0, f32::MAX))?;
+        tighten("max_noise_share", &mut p.max_noise_share, o.max_noise_share, Lower, (0.0, 1.0))?;
+        tighten("min_aligned_share", &mut p.min_aligned_share, o.min_aligned_share, Higher, (0.0, 1.0))?;
+        for pattern in &o.critical_patterns {
+            let re =
+                Regex::new(pattern).map_err(|source| PolicyError::BadPattern { pattern: pattern.clone(), source })?;
+            p.critical_patterns.push(pattern.clone());
+            p.compiled.push(re);
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tightening_is_accepted_and_loosening_refused() {
+        let o: PolicyOverrides = serde_json::from_str(
+            r#"{"min_char_prob": 0.95, "max_imprint_cover": 0.1, "critical_patterns": ["合同编号\\w+"]}"#,
+        )
+        .unwrap();
+        let p = Policy::with_overrides(&o).unwrap();
+        assert_eq!(p.min_char_prob, 0.95);
+        assert_eq!(p.max_imprint_cover, 0.1);
+        assert_eq!(p.compiled.len(), 1);
+
+        let loose = PolicyOverrides { min_char_prob: Some(0.5), ..Default::default() };
+        match Policy::with_overrides(&loose) {
+            Err(PolicyError::Loosens { field, default, requested }) => {
+                assert_eq!((field, default.as_str(), requested.as_str()), ("min_char_prob", "0.9", "0.5"));
+            }
+            other => panic!("expected Loosens, got {other:?}"),
+        }
+        let loose = PolicyOverrides { max_noise_weight: Some(5.0), ..Default::default() };
+        assert!(matches!(Policy::with_overrides(&loose), Err(PolicyError::Loosens { field: "max_noise_weight", .. })));
+        let nan = PolicyOverrides { min_aligned_share: Some(f32::NAN), ..Default::default() };
+        assert!(matches!(Policy::with_overrides(&nan), Err(PolicyError::OutOfRange { .. })));
+        let bad = PolicyOverrides { critical_patterns: vec!["(".into()], ..Default::default() };
+        assert!(matches!(Policy::with_overrides(&bad), Err(PolicyError::BadPattern { .. })));
+        assert!(serde_json::from_str::<PolicyOverrides>(r#"{"min_char_prbo": 0.99}"#).is_err());
+    }
+}

@@ -1,0 +1,512 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::page::{Char, LineFlags};
+
+const CONTRACT: &str = "土地流转合同
+甲方（流出方）：诸暨市枫桥镇东溪村村民委员会
+乙方（流入方）：王建国，身份证号码330681198805123456，联系电话13857512345
+根据《中华人民共和国农村土地承包法》和有关法律法规的规定，甲乙双方本着平等、自愿、有偿的原则，经协商一致，订立本合同。
+第一条 流转土地位于东溪村南畈，面积共计二十亩，四至界限详见附图。
+第二条 流转期限为五年，自2024年3月15日起至2029年3月14日止。
+第三条 租金为每年人民币伍万元整（¥50,000.00），乙方应于每年3月31日前一次性付清。
+第四条 乙方不得改变土地的农业用途，不得在流转土地上建设永久性建筑。
+第五条 乙方应当合理利用土地，保护土地肥力，不得掠夺性经营，不得撂荒。
+第六条 合同期满后，乙方在同等条件下享有优先续租权，续租应于期满前三个月书面提出。
+第七条 任何一方违约，应向对方支付违约金人民币壹万元整（¥10,000.00）。
+第八条 本合同一式三份，甲乙双方各执一份，村民委员会存档一份，自双方签字盖章之日起生效。
+甲方（盖章）：东溪村村民委员会
+乙方（签字）：王建国
+签订日期：2024年3月15日";
+
+/// Lines of at most `width` characters per paragraph, probabilities from `prob` (given the
+/// character's index in `text`).
+fn capture_with(text: &str, width: usize, prob: impl Fn(usize) -> f32) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for para in text.split('\n') {
+        let chars: Vec<char> = para.chars().collect();
+        for chunk in chars.chunks(width.max(1)) {
+            let y = lines.len() as f32 * 40.0;
+            let n = chunk.len() as f32;
+            let chars: Vec<Char> = chunk
+                .iter()
+                .enumerate()
+                .map(|(k, c)| Char {
+                    text: c.to_string(),
+                    prob: prob(at + k),
+                    span: [k as f32 / n, (k + 1) as f32 / n],
+                })
+                .collect();
+            at += chunk.len();
+            let score = chars.iter().map(|c| c.prob).sum::<f32>() / n;
+            lines.push(Line {
+                text: chunk.iter().collect(),
+                score,
+                quad: [[10.0, y], [10.0 + 30.0 * n, y], [10.0 + 30.0 * n, y + 32.0], [10.0, y + 32.0]],
+                chars,
+                flags: LineFlags::default(),
+            });
+        }
+        at += 1; // the newline
+    }
+    lines
+}
+
+fn capture(text: &str) -> Vec<Line> {
+    capture_with(text, 24, |_| 0.98)
+}
+
+/// Char offset of the `nth` occurrence of `needle` in `hay`.
+fn char_at(hay: &str, needle: &str, nth: usize) -> usize {
+    let byte = hay.match_indices(needle).nth(nth).expect("needle present").0;
+    hay[..byte].chars().count()
+}
+
+fn kinds(v: &Verdict) -> Vec<FindingKind> {
+    v.findings.iter().map(|f| f.kind).collect()
+}
+
+fn decisive(v: &Verdict) -> Vec<&Finding> {
+    v.findings.iter().filter(|f| !f.tolerated).collect()
+}
+
+fn check(lines: &[Line], approved: &str) -> Verdict {
+    compare(lines, approved, &Policy::default())
+}
+
+#[test]
+fn faithful_capture_matches_and_covers_everything() {
+    let v = check(&capture(CONTRACT), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    assert!(v.findings.is_empty());
+    assert_eq!(v.covered_span, Some([0, CONTRACT.chars().count()]));
+    assert!((v.coverage - 1.0).abs() < 1e-6);
+    assert!((v.similarity - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn band_capture_with_cut_lines_and_seal_ring_matches() {
+    // The band starts mid-sentence in 第二条 and ends inside 第六条.
+    let start = char_at(CONTRACT, "年，自2024年", 0);
+    let end = char_at(CONTRACT, "续租应于", 0);
+    let band: String = CONTRACT.chars().skip(start).take(end - start).collect();
+    let mut lines = capture(&band);
+    // The first line is cut at its start: a half-visible character read as garbage.
+    lines[0].text.insert(0, '口');
+    lines[0].chars.insert(0, Char { text: "口".into(), prob: 0.3, span: [0.0, 0.05] });
+    lines[0].flags.cut = true;
+    // The last line is cut at its end: its last two characters misread.
+    let last = lines.last_mut().unwrap();
+    last.flags.cut = true;
+    let n = last.chars.len();
+    for (c, bad) in last.chars[n - 2..].iter_mut().zip(["卄", "丷"]) {
+        (c.text, c.prob) = (bad.to_string(), 0.6);
+    }
+    // The seal's ring text lands between two lines.
+    let mut ring = capture("诸暨市枫桥镇东溪村村民委员会合同专用章").remove(0);
+    ring.flags.seal_ring = true;
+    lines.insert(3, ring);
+
+    let v = check(&lines, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    assert!(decisive(&v).is_empty());
+    let [s, e] = v.covered_span.unwrap();
+    assert_eq!(s, start);
+    assert!(e < end && e > end - 4, "span end {e} vs band end {end}");
+    assert!(v.coverage > 0.2 && v.coverage < 0.6);
+}
+
+/// Every line loses its last `lost` characters to the frame's edge and is flagged `cut`.
+fn strip(text: &str, lost: usize) -> Vec<Line> {
+    let mut lines = capture(text);
+    for l in &mut lines {
+        let keep = l.chars.len().saturating_sub(lost).max(1);
+        l.chars.truncate(keep);
+        l.text = l.chars.iter().map(|c| c.text.as_str()).collect();
+        l.flags.cut = true;
+    }
+    lines
+}
+
+#[test]
+fn lines_cut_at_the_side_are_not_faulted_but_hidden_amounts_are_unverifiable() {
+    let start = char_at(CONTRACT, "第四条", 0);
+    let end = char_at(CONTRACT, "第七条", 0);
+    let prose: String = CONTRACT.chars().skip(start).take(end - start).collect();
+    let v = check(&strip(&prose, 4), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    assert!(decisive(&v).is_empty());
+
+    // 第三条's amount runs past the frame on its line: the seal cannot vouch for it.
+    let start = char_at(CONTRACT, "第二条", 0);
+    let v = check(&strip(&CONTRACT.chars().skip(start).take(end - start).collect::<String>(), 8), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Unreadable, "{:?}", v.findings);
+    assert!(kinds(&v).contains(&FindingKind::CriticalUnverifiable));
+}
+
+#[test]
+fn change_in_second_copy_of_repeated_clause_is_located_there() {
+    let clause = "乙方不得改变土地的农业用途，不得在流转土地上建设永久性建筑。";
+    let approved = CONTRACT.replace("第八条", &format!("第八条 重申：{clause}\n第九条"));
+    assert_eq!(approved.matches(clause).count(), 2);
+    let second = char_at(&approved, clause, 1);
+    let observed = format!(
+        "{}{}",
+        approved.chars().take(second).collect::<String>(),
+        approved.chars().skip(second).collect::<String>().replacen("永久性", "临时性", 1)
+    );
+    // Alone, and inside a long register (the anchored path).
+    assert_second_copy_change(&observed, &approved, second + char_at(clause, "永久", 0));
+    let register = long_document(1500, 700);
+    let offset = char_at(&register, CONTRACT, 0);
+    let long = register.replacen(CONTRACT, &approved, 1);
+    assert_second_copy_change(&observed, &long, offset + second + char_at(clause, "永久", 0));
+}
+
+fn assert_second_copy_change(observed: &str, approved: &str, at: usize) {
+    let v = check(&capture(observed), approved);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    let f = decisive(&v)[0];
+    assert_eq!(f.kind, FindingKind::Substitution);
+    assert_eq!(f.observed.as_deref(), Some("临时"));
+    assert_eq!(f.approved.as_deref(), Some("永久"));
+    assert_eq!(f.approved_span, Some([at, at + 2]));
+}
+
+#[test]
+fn one_changed_digit_is_a_critical_change() {
+    let observed = CONTRACT.replace("330681198805123456", "330681198805128456");
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    assert_eq!(kinds(&v), [FindingKind::CriticalChange]);
+    let at = char_at(CONTRACT, "330681198805123456", 0) + 14;
+    assert_eq!(v.findings[0].approved_span, Some([at, at + 1]));
+    assert_eq!(v.findings[0].observed.as_deref(), Some("8"));
+}
+
+#[test]
+fn changed_capital_amount_is_a_critical_change() {
+    let observed = CONTRACT.replace("伍万元整", "陆万元整");
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    assert_eq!(kinds(&v), [FindingKind::CriticalChange]);
+    assert_eq!(v.findings[0].approved.as_deref(), Some("伍"));
+}
+
+#[test]
+fn added_clause_is_an_insertion() {
+    let added = "乙方可在流转土地上建设养殖用房。";
+    let observed = CONTRACT.replace("第五条", &format!("{added}\n第五条"));
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    let f = decisive(&v);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].kind, FindingKind::Insertion);
+    assert_eq!(f[0].observed.as_deref(), Some(added));
+    assert!(f[0].line.is_some() && f[0].quad.is_some());
+}
+
+#[test]
+fn removed_clause_is_a_deletion() {
+    let removed = "第五条 乙方应当合理利用土地，保护土地肥力，不得掠夺性经营，不得撂荒。\n";
+    let observed = CONTRACT.replace(removed, "");
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    let f = decisive(&v);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].kind, FindingKind::Deletion);
+    // An equal-cost deletion may slide by the `第` that 第五条 and 第六条 share; offsets are
+    // into the text as submitted, whitespace included.
+    let at = char_at(CONTRACT, removed, 0);
+    let [s, e] = f[0].approved_span.unwrap();
+    assert!(s == at || s == at + 1, "deletion starts at {s}, clause at {at}");
+    let solid = |t: &str| t.chars().filter(|c| !c.is_whitespace()).count();
+    assert_eq!(solid(f[0].approved.as_deref().unwrap()), solid(removed));
+    assert_eq!(e - s, f[0].approved.as_deref().unwrap().chars().count());
+    assert!(f[0].observed.is_none());
+}
+
+#[test]
+fn empty_approved_text_is_a_mismatch_or_unreadable_never_a_panic() {
+    let v = check(&capture(CONTRACT), "");
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    assert!(kinds(&v).iter().all(|k| *k == FindingKind::ForeignText));
+    assert!(v.covered_span.is_none());
+    for approved in ["", " \n\u{c}\u{3000}", "，。、；：！"] {
+        assert_eq!(check(&[], approved).outcome, Outcome::Unreadable);
+        assert_eq!(check(&capture("  "), approved).outcome, Outcome::Unreadable);
+    }
+    assert_eq!(check(&capture("，。、"), "，。、").outcome, Outcome::Unreadable);
+}
+
+/// A long document of `n` filler clauses with the contract embedded after `before` of them.
+fn long_document(n: usize, before: usize) -> String {
+    let names = ["张", "李", "陈", "刘", "周", "吴", "徐", "孙", "朱", "何"];
+    let crops = ["水稻", "茶叶", "香榧", "苗木", "蔬菜", "葡萄"];
+    let mut doc = String::new();
+    for k in 0..n {
+        if k == before {
+            doc.push_str(CONTRACT);
+            doc.push('\u{c}');
+        }
+        doc.push_str(&format!(
+            "第{}号备案：{}{}承包{}组耕地{}亩种植{}，期限{}年，年租金{}元，联系电话138{:08}。\n",
+            k + 1,
+            names[k % 10],
+            names[(k / 10) % 10],
+            k % 17 + 1,
+            k % 23 + 2,
+            crops[k % 6],
+            k % 9 + 3,
+            (k * 37) % 9000 + 800,
+            k * 7919 % 100_000_000,
+        ));
+    }
+    doc
+}
+
+#[test]
+fn capture_of_a_document_a_hundred_times_longer() {
+    let doc = long_document(1700, 1200);
+    assert!(doc.chars().count() > 100 * CONTRACT.chars().count() / 2);
+    let band_start = char_at(&doc, "第三条", 0);
+    let band_end = char_at(&doc, "甲方（盖章）", 0);
+    let band: String = doc.chars().skip(band_start).take(band_end - band_start).collect();
+    let v = check(&capture(&band), &doc);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    assert_eq!(v.covered_span, Some([band_start, band_end - 1]));
+    assert!(v.coverage < 0.01);
+
+    let forged = band.replace("¥10,000.00", "¥1,000.00");
+    let v = check(&capture(&forged), &doc);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    let f = decisive(&v);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].kind, FindingKind::CriticalChange);
+    let at = char_at(&doc, "¥10,000.00", 0);
+    let [s, e] = f[0].approved_span.unwrap();
+    assert!(s >= at && e <= at + 10, "{s}..{e} outside the amount at {at}");
+}
+
+#[test]
+fn unreadable_amount_is_critical_unverifiable() {
+    let amount = char_at(CONTRACT, "¥50,000.00", 0);
+    let lines = capture_with(CONTRACT, 24, |k| if (amount + 1..amount + 10).contains(&k) { 0.45 } else { 0.98 });
+    let v = check(&lines, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Unreadable);
+    assert_eq!(kinds(&v), [FindingKind::CriticalUnverifiable]);
+    assert_eq!(v.findings[0].approved.as_deref(), Some("¥50,000.00"));
+
+    // The same when the seal imprint covers the amount's line, whatever the probabilities.
+    let mut lines = capture(CONTRACT);
+    let line = lines.iter().position(|l| l.text.contains("50,000")).unwrap();
+    lines[line].flags.imprint_cover = 0.6;
+    let v = check(&lines, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Unreadable);
+    assert!(kinds(&v).contains(&FindingKind::CriticalUnverifiable));
+
+    // A changed amount read unconfidently is not excused either.
+    let forged = CONTRACT.replace("50,000.00", "80,000.00");
+    let v = check(&capture_with(&forged, 24, |k| if k == amount + 1 { 0.5 } else { 0.98 }), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Unreadable);
+    assert_eq!(kinds(&v), [FindingKind::CriticalUnverifiable]);
+}
+
+#[test]
+fn mixed_width_punctuation_matches() {
+    let observed = CONTRACT
+        .replace('（', "(")
+        .replace('）', ")")
+        .replace('：', ":")
+        .replace(['，', '、'], ",")
+        .replace('。', ".")
+        .replace('《', "〈")
+        .replace("50,000.00", "５０，０００．００")
+        .replace(' ', "");
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    assert!(v.findings.is_empty());
+}
+
+#[test]
+fn confusable_swap_is_tolerated_in_prose_but_not_in_an_amount() {
+    let observed = CONTRACT.replacen("土地肥力", "士地肥力", 1);
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    assert_eq!(kinds(&v), [FindingKind::Substitution]);
+    assert!(v.findings[0].tolerated);
+
+    let observed = CONTRACT.replace("¥50,000.00", "¥5O,OOO.OO");
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    assert!(kinds(&v).iter().all(|k| *k == FindingKind::CriticalChange));
+}
+
+#[test]
+fn different_document_is_foreign_text() {
+    let other = "关于东溪村二〇二四年度村级财务公开的通知
+各村民小组：根据镇党委要求，现将本村上半年财务收支情况予以公开，请广大村民监督。
+一、集体经营性收入主要来自厂房出租和山林承包。
+二、公益事业支出包括道路硬化、路灯维护和垃圾清运。
+如有疑问，请于公示期内向村务监督委员会反映。";
+    let v = check(&capture(other), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    assert!(!v.findings.is_empty());
+    assert!(kinds(&v).iter().all(|k| *k == FindingKind::ForeignText));
+    assert!(v.covered_span.is_none());
+}
+
+#[test]
+fn lines_of_another_document_around_a_band_are_foreign_text() {
+    let start = char_at(CONTRACT, "第三条", 0);
+    let end = char_at(CONTRACT, "第六条", 0);
+    let band: String = CONTRACT.chars().skip(start).take(end - start).collect();
+    let observed = format!("村务公开栏：本月低保名单公示如下\n{band}\n道路硬化工程验收合格，请村民监督");
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    let foreign: Vec<&str> = v
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::ForeignText)
+        .filter_map(|f| f.observed.as_deref())
+        .collect();
+    assert_eq!(foreign, ["村务公开栏:本月低保名单公示如下", "道路硬化工程验收合格,请村民监督"]);
+    assert!(v.findings.iter().all(|f| f.kind == FindingKind::ForeignText));
+    let [s, e] = v.covered_span.unwrap();
+    assert_eq!((s, e), (start, end - 1));
+}
+
+#[test]
+fn isolated_ocr_noise_in_prose_matches() {
+    let observed = CONTRACT.replace("掠夺性", "掠夸性").replace("优先续租", "优光续租").replace("永久性", "永欠性");
+    let v = check(&capture_with(&observed, 24, |_| 0.92), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    assert_eq!(v.findings.len(), 3);
+    assert!(v.findings.iter().all(|f| f.tolerated && f.kind == FindingKind::Substitution));
+    assert!(v.similarity > 0.99 && v.similarity < 1.0);
+}
+
+#[test]
+fn swapped_name_read_confidently_is_a_mismatch() {
+    let observed = CONTRACT.replace("王建国", "李建军");
+    let v = check(&capture(&observed), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch);
+    assert!(decisive(&v).iter().all(|f| f.kind == FindingKind::Substitution));
+}
+
+#[test]
+fn too_little_text_is_unreadable() {
+    let v = check(&capture("第四条 乙方不得改变"), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Unreadable);
+}
+
+#[test]
+fn degenerate_lines_do_not_panic() {
+    let mut lines = capture(CONTRACT);
+    // No per-character data: the line score stands in for every character.
+    for l in &mut lines {
+        l.chars.clear();
+    }
+    assert_eq!(check(&lines, CONTRACT).outcome, Outcome::Match);
+    lines[0].score = f32::NAN;
+    lines[1].flags.imprint_cover = f32::NAN;
+    lines[2].text.clear();
+    let _ = check(&lines, CONTRACT);
+    let _ = check(&capture(&"。".repeat(3000)), &"，".repeat(50_000));
+    let _ = check(&capture(&"土".repeat(3000)), &"土".repeat(100_000));
+}
+
+#[test]
+fn verdict_serialises_with_the_agreed_names() {
+    let observed = CONTRACT.replace("伍万元整", "陆万元整");
+    let json = serde_json::to_value(check(&capture(&observed), CONTRACT)).unwrap();
+    assert_eq!(json["outcome"], "MISMATCH");
+    assert_eq!(json["findings"][0]["kind"], "critical_change");
+    assert!(json["findings"][0]["box"].is_array());
+    assert_eq!(json["policy"]["min_char_prob"], serde_json::json!(0.9f32));
+}
+
+#[test]
+fn extra_critical_pattern_makes_a_tolerated_change_decisive() {
+    let observed = CONTRACT.replacen("南畈", "南坂", 1);
+    assert_eq!(check(&capture(&observed), CONTRACT).outcome, Outcome::Match);
+    let strict = Policy::with_overrides(&PolicyOverrides {
+        critical_patterns: vec!["东溪村南畈".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(compare(&capture(&observed), CONTRACT, &strict).outcome, Outcome::Mismatch);
+}
+
+#[test]
+fn stricter_policies_never_turn_a_verdict_into_match() {
+    let amount = char_at(CONTRACT, "¥50,000.00", 0);
+    let noisy = CONTRACT.replace("掠夺性", "掠夸性").replace("优先续租", "优光续租");
+    let captures = [
+        capture(CONTRACT),
+        capture_with(&noisy, 24, |k| if k % 7 == 0 { 0.93 } else { 0.97 }),
+        capture_with(CONTRACT, 24, |k| if k == amount + 2 { 0.91 } else { 0.98 }),
+        capture(&CONTRACT.replace("王建国", "王建军")),
+    ];
+    let stricter = [
+        r#"{"min_char_prob": 0.95}"#,
+        r#"{"max_imprint_cover": 0.0, "max_noise_share": 0.001}"#,
+        r#"{"max_noise_weight": 0.2, "min_covered_chars": 400}"#,
+        r#"{"min_aligned_share": 0.99, "critical_patterns": ["王建国"]}"#,
+    ];
+    for overrides in stricter {
+        let policy = Policy::with_overrides(&serde_json::from_str(overrides).unwrap()).unwrap();
+        for lines in &captures {
+            let (default, strict) = (check(lines, CONTRACT), compare(lines, CONTRACT, &policy));
+            if default.outcome != Outcome::Match {
+                assert_ne!(strict.outcome, Outcome::Match, "{overrides}");
+            }
+        }
+    }
+    // And the stricter ones do bite.
+    let strict = Policy::with_overrides(&serde_json::from_str(stricter[0]).unwrap()).unwrap();
+    assert_eq!(check(&captures[2], CONTRACT).outcome, Outcome::Match);
+    assert_eq!(compare(&captures[2], CONTRACT, &strict).outcome, Outcome::Unreadable);
+}
+
+fn prose_and_digits() -> impl Strategy<Value = Vec<(bool, String)>> {
+    let prose = "[甲乙方土地流转合同租金人民币村委会承包期限年月日签订生效本条款应于前付清]{4,30}";
+    prop::collection::vec(prop_oneof![prose.prop_map(|s| (false, s)), "[0-9]{1,18}".prop_map(|s| (true, s))], 2..12)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn confident_change_in_a_digit_run_never_matches(
+        parts in prose_and_digits(),
+        pick in any::<prop::sample::Index>(),
+        pos in any::<prop::sample::Index>(),
+        with in prop::sample::select(vec!['0', '1', '3', '5', '8', '9', 'O', 'l', 'S', '年', '〇']),
+        width in 1usize..24,
+    ) {
+        let runs: Vec<usize> = parts.iter().enumerate().filter(|(_, p)| p.0).map(|(k, _)| k).collect();
+        prop_assume!(!runs.is_empty());
+        let target = runs[pick.index(runs.len())];
+        let mut digits: Vec<char> = parts[target].1.chars().collect();
+        let at = pos.index(digits.len());
+        prop_assume!(digits[at] != with);
+        digits[at] = with;
+        let approved: String = parts.iter().map(|p| p.1.as_str()).collect();
+        let observed: String =
+            parts.iter().enumerate().map(|(k, p)| if k == target { digits.iter().collect() } else { p.1.clone() }).collect();
+        // The same text inside a long register goes through the anchored path.
+        let filler = long_document(500, 500);
+        let register = format!("{filler}{approved}{filler}");
+        for doc in [&approved, &register] {
+            let v = compare(&capture_with(&observed, width, |_| 0.99), doc, &Policy::default());
+            prop_assert_ne!(v.outcome, Outcome::Match, "{} -> {}: {:?}", approved, observed, v.findings);
+            // Control: the unchanged text does match once there is enough of it.
+            let v = compare(&capture_with(&approved, width, |_| 0.99), doc, &Policy::default());
+            if approved.chars().count() >= 40 {
+                prop_assert_eq!(v.outcome, Outcome::Match, "unchanged {}: {:?}", approved, v.findings);
+            }
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Turning an alignment into findings and an outcome.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::align::Op;
+use super::normalise::Sym;
+use super::policy::Policy;
+use crate::page::{Line, Quad};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Outcome {
+    Match,
+    Mismatch,
+    Unreadable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    Substitution,
+    Insertion,
+    Deletion,
+    CriticalChange,
+    CriticalUnverifiable,
+    ForeignText,
+}
+
+/// One piece of evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// Approved text concerned, exactly as submitted (whitespace included); `None` for
+    /// foreign text, which has no approved counterpart.
+    pub approved: Option<String>,
+    /// `[start, end)` in Unicode scalar values into the approved text; empty for an insertion
+    /// (the insertion point).
+    pub approved_span: Option<[usize; 2]>,
+    /// What was read there (NFKC), `None` when nothing was.
+    pub observed: Option<String>,
+    /// Index into the `lines` given to [`compare`](super::compare), and that line's box.
+    pub line: Option<usize>,
+    #[serde(rename = "box")]
+    pub quad: Option<Quad>,
+    /// Mean recogniser probability of the characters involved.
+    pub confidence: f32,
+    /// Within OCR-noise tolerance on its own; reported as evidence, not decisive.
+    pub tolerated: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    /// Share of compared positions that agree exactly, in `[0, 1]`.
+    pub similarity: f32,
+    /// Share of the approved text (whitespace excluded) inside the covered span.
+    pub coverage: f32,
+    /// `[start, end)` in Unicode scalar values into the approved text as submitted.
+    pub covered_span: Option<[usize; 2]>,
+    pub findings: Vec<Finding>,
+    pub policy: Policy,
+}
+
+/// Everything the judgement reads, prepared by [`compare`](super::compare).
+pub(crate) struct Context<'a> {
+    pub lines: &'a [Line],
+    pub approved: &'a str,
+    /// Byte offset of each char of `approved`, plus its length: char offsets to slices.
+    pub char_bytes: &'a [usize],
+    pub app: &'a [Sym],
+    pub app_critical: &'a [bool],
+    /// Observed symbols; `src` is the line index.
+    pub obs: &'a [Sym],
+    pub obs_critical: &'a [bool],
+    pub prob: &'a [f32],
+    /// Read with confidence: probability and imprint cover within policy.
+    pub confident: &'a [bool],
+    pub policy: &'a Policy,
+}
+
+/// Running account of what the differences amount to.
+#[derive(Default)]
+struct Tally {
+    mismatch: bool,
+    unreadable: bool,
+    confident_noise: f32,
+    unconfident_noise: f32,
+}
+
+impl Tally {
+    /// Books a non-critical difference; returns whether it is tolerated as noise.
+    fn book(&mut self, weight: f32, confident: bool, policy: &Policy) -> bool {
+        if weight <= policy.max_noise_weight {
+            *if confident { &mut self.confident_noise } else { &mut self.unconfident_noise } += weight;
+            true
+        } else {
+            // A sizeable difference nobody could read confidently cannot be called a change.
+            *if confident { &mut self.mismatch } else { &mut self.unreadable } = true;
+            false
+        }
+    }
+}
+
+/// Consecutive matches that separate two differences; OCR errors this close together are
+/// rare, edits of a word or name that keep one of its characters are not.
+const SETTLE: usize = 3;
+
+/// A confusable swap weighs less than a plain difference: the recogniser makes it often.
+const CONFUSABLE_WEIGHT: f32 = 0.3;
+
+impl Context<'_> {
+    fn line_of(&self, i: usize) -> usize {
+        self.obs[i].src
+    }
+
+    fn cut(&self, i: usize) -> bool {
+        self.lines[self.line_of(i)].flags.cut
+    }
+
+    fn is_confusable(&self, i: usize, j: usize) -> bool {
+        !self.app_critical[j] && self.obs[i].group != 0 && self.obs[i].group == self.app[j].group
+    }
+
+    /// The approved text between symbol indices, as submitted.
+    fn approved_text(&self, from: usize, to: usize) -> ([usize; 2], String) {
+        let span = self.char_span(from, to);
+        (span, self.approved[self.char_bytes[span[0]]..self.char_bytes[span[1]]].to_string())
+    }
+
+    /// Char offsets covering symbols `from..to`; an empty range maps to its position.
+    fn char_span(&self, from: usize, to: usize) -> [usize; 2] {
+        let at = |j: usize| self.app.get(j).map_or(self.char_bytes.len() - 1, |s| s.src);
+        if from < to { [at(from), self.app[to - 1].src + 1] } else { [at(from), at(from)] }
+    }
+
+    fn mean_prob(&self, obs: &[usize]) -> f32 {
+        if obs.is_empty() { 0.0 } else { obs.iter().map(|&i| self.prob[i]).sum::<f32>() / obs.len() as f32 }
+    }
+
+    fn observed_finding(&self, kind: FindingKind, obs: &[usize], tolerated: bool) -> Finding {
+        let line = obs.first().map(|&i| self.line_of(i));
+        Finding {
+            kind,
+            approved: None,
+            approved_span: None,
+            observed: Some(obs.iter().map(|&i| self.obs[i].ch).collect()),
+            line,
+            quad: line.map(|l| self.lines[l].quad),
+            confidence: self.mean_prob(obs),
+            tolerated,
+        }
+    }
+
+    /// One finding per line for observed symbols with no place in the approved text.
+    ///
+    /// Foreign amounts or dates are never noise, however short: a lone `陆` on a line of its
+    /// own is how a one-character forgery of `伍` would look.
+    fn foreign(&self, obs: &[usize], tally: &mut Tally, findings: &mut Vec<Finding>) {
+        for group in obs.chunk_by(|&a, &b| self.line_of(a) == self.line_of(b)) {
+            let confident = group.iter().any(|&i| self.confident[i]);
+            let weight = if group.iter().any(|&i| self.obs_critical[i]) { f32::INFINITY } else { group.len() as f32 };
+            let tolerated = tally.book(weight, confident, self.policy);
+            findings.push(self.observed_finding(FindingKind::ForeignText, group, tolerated));
+        }
+    }
+}
+
+pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
+    let policy = cx.policy;
+    // Each line's matched core: a cut line's unmatched ends are framing, not findings.
+    let mut core: Vec<Option<(usize, usize)>> = vec![None; cx.lines.len()];
+    let mut line_matched = vec![0usize; cx.lines.len()];
+    for op in ops {
+        if let Op::Match(i, _) = *op {
+            let l = cx.line_of(i);
+            core[l] = Some(core[l].map_or((i, i), |(f, _)| (f, i)));
+            line_matched[l] += 1;
+        }
+    }
+    let mut line_len = vec![0usize; cx.lines.len()];
+    for s in cx.obs {
+        line_len[s.src] += 1;
+    }
+    // A line takes part in the alignment when at least half of it matches: chance matches of
+    // common characters (村民, 合同) do not make another document's line part of this one.
+    // A one-character line cannot show that either way, so it stays where the DP put it
+    // (a lone changed `0`→`O` closing the page must not pass for a stray mark).
+    let aligned: Vec<bool> =
+        line_matched.iter().zip(&line_len).map(|(&m, &n)| n < 2 || (m > 0 && 2 * m >= n)).collect();
+    let excused: Vec<bool> = (0..cx.obs.len())
+        .map(|i| {
+            let l = cx.line_of(i);
+            cx.cut(i) && (!aligned[l] || core[l].is_none_or(|(f, last)| i < f || i > last))
+        })
+        .collect();
+    let counted: Vec<usize> = (0..cx.obs.len()).filter(|&i| !excused[i]).collect();
+    let match_obs = |op: &Op| if let Op::Match(i, _) = *op { Some(i) } else { None };
+    let matched: Vec<usize> = ops.iter().filter_map(match_obs).collect();
+    let mut verdict = Verdict {
+        outcome: Outcome::Unreadable,
+        similarity: 0.0,
+        coverage: 0.0,
+        covered_span: None,
+        findings: Vec::new(),
+        policy: policy.clone(),
+    };
+    if counted.is_empty() {
+        return verdict;
+    }
+    let mut tally = Tally::default();
+    verdict.similarity = matched.len() as f32 / counted.len() as f32;
+    if (matched.len() as f32) < policy.min_aligned_share * counted.len() as f32 {
+        // Not this document (or nothing approved): all of it is foreign text.
+        cx.foreign(&counted, &mut tally, &mut verdict.findings);
+        let confident = counted.iter().filter(|&&i| cx.confident[i]).count();
+        if confident >= policy.min_covered_chars {
+            verdict.outcome = Outcome::Mismatch;
+        }
+        return verdict;
+    }
+    // The covered span runs between aligned characters of lines that match somewhere; a
+    // line matching nowhere at the capture's edges is foreign, whatever the DP paired it with.
+    let inside = |op: &Op| match *op {
+        Op::Match(i, _) | Op::Sub(i, _) => !excused[i] && aligned[cx.line_of(i)],
+        _ => false,
+    };
+    // At least one Match exists (the aligned share is positive), so both ends do too.
+    let (Some(first), Some(last)) = (ops.iter().position(inside), ops.iter().rposition(inside)) else {
+        return verdict;
+    };
+    let j_of = |op: &Op| match *op {
+        Op::Match(_, j) | Op::Sub(_, j) | Op::Del(j) => Some(j),
+        Op::Ins(_) => None,
+    };
+    let (first_j, last_j) = (j_of(&ops[first]).unwrap_or(0), j_of(&ops[last]).unwrap_or(0));
+    verdict.covered_span = Some(cx.char_span(first_j, last_j + 1));
+    verdict.coverage = (last_j + 1 - first_j) as f32 / cx.app.len() as f32;
+
+    let outside: Vec<usize> = ops[..first]
+        .iter()
+        .chain(&ops[last + 1..])
+        .filter_map(|op| match *op {
+            Op::Ins(i) | Op::Sub(i, _) | Op::Match(i, _) => Some(i).filter(|&i| !excused[i]),
+            Op::Del(_) => None,
+        })
+        .collect();
+    cx.foreign(&outside, &mut tally, &mut verdict.findings);
+
+    let matched: Vec<usize> = ops[first..=last].iter().filter_map(match_obs).collect();
+    let mut seen =
+        Seen { obs_at: vec![None; last_j + 1 - first_j], unseen: vec![false; last_j + 1 - first_j], first_j };
+    let mut differing = 0;
+    let mut k = first;
+    while k <= last {
+        if let Op::Match(i, j) = ops[k] {
+            if let Some(slot) = seen.slot(j) {
+                seen.obs_at[slot] = Some(i);
+            }
+            k += 1;
+            continue;
+        }
+        // Differences separated by fewer than SETTLE matches are one change (王建国→李建军).
+        let settled = |e: usize| (e..(e + SETTLE).min(last + 1)).all(|x| matches!(ops[x], Op::Match(..)));
+        let end = (k..=last).find(|&e| settled(e)).unwrap_or(last + 1);
+        // A segment starts right after a match, or at the span's first (substituted) step.
+        let before = (k > first).then(|| ops[k - 1]).and_then(|op| match op {
+            Op::Match(i, j) => Some((i, j)),
+            _ => None,
+        });
+        let after = ops.get(end).and_then(|op| if let Op::Match(i, _) = *op { Some(i) } else { None });
+        let seg = Segment { ops: &ops[k..end], before, after };
+        differing += seg.judge(cx, &excused, &mut seen, &mut tally, &mut verdict.findings);
+        k = end;
+    }
+    verdict.similarity = matched.len() as f32 / (matched.len() + differing) as f32;
+    check_unverifiable(cx, &seen, &mut tally, &mut verdict.findings);
+
+    let matched_confident = matched.iter().filter(|&&i| cx.confident[i]).count() as f32;
+    // The budget bounds all noise together, so that calling more of it unconfident (a
+    // stricter probability threshold) can only turn MISMATCH into UNREADABLE, never MATCH.
+    let noisy = tally.confident_noise + tally.unconfident_noise > policy.max_noise_share * matched.len() as f32;
+    let mostly_confident = tally.confident_noise >= tally.unconfident_noise;
+    verdict.outcome = if tally.mismatch || (noisy && mostly_confident) {
+        Outcome::Mismatch
+    } else if tally.unreadable || noisy || matched_confident < policy.min_covered_chars as f32 {
+        Outcome::Unreadable
+    } else {
+        Outcome::Match
+    };
+    verdict
+}
+
+/// What each approved position inside the covered span was read as.
+struct Seen {
+    obs_at: Vec<Option<usize>>,
+    /// Covered positions hidden by a cut line's missing end.
+    unseen: Vec<bool>,
+    first_j: usize,
+}
+
+impl Seen {
+    fn slot(&self, j: usize) -> Option<usize> {
+        j.checked_sub(self.first_j).filter(|&k| k < self.obs_at.len())
+    }
+}
+
+/// A maximal run of non-matching steps between two matches.
+struct Segment<'a> {
+    ops: &'a [Op],
+    /// The matches around it, as (observed, approved) and observed index.
+    before: Option<(usize, usize)>,
+    after: Option<usize>,
+}
+
+impl Segment<'_> {
+    /// Whether the run sits at a cut line's missing end, where deletions are framing.
+    fn at_cut_end(&self, cx: &Context, excused: &[bool]) -> bool {
+        let before = self.before.map(|(i, _)| i);
+        let crosses = |a: Option<usize>, b: Option<usize>| match (a, b) {
+            (Some(a), Some(b)) => cx.line_of(a) != cx.line_of(b),
+            _ => true,
+        };
+        let touches_excused = self.ops.iter().any(|op| matches!(*op, Op::Ins(i) | Op::Sub(i, _) if excused[i]));
+        touches_excused
+            || (before.is_some_and(|i| cx.cut(i)) && crosses(before, self.after))
+            || (self.after.is_some_and(|i| cx.cut(i)) && crosses(before, self.after))
+    }
+
+    /// Books the run's difference; returns how many steps differ.
+    fn judge(
+        &self,
+        cx: &Context,
+        excused: &[bool],
+        seen: &mut Seen,
+        tally: &mut Tally,
+        findings: &mut Vec<Finding>,
+    ) -> usize {
+        let cut_end = self.at_cut_end(cx, excused);
+        let mut obs = Vec::new();
+        let mut app: Option<Range<usize>> = None;
+        let mut critical = false;
+        let mut weight = 0.0;
+        let mut last_j = self.before.map(|(_, j)| j);
+        let mut steps = 0;
+        for &op in self.ops {
+            let (i, j, critical_here, w) = match op {
+                Op::Match(i, j) => (Some(i), Some(j), false, 0.0),
+                Op::Sub(i, j) => {
+                    let confusable = cx.is_confusable(i, j);
+                    let w = if confusable { CONFUSABLE_WEIGHT } else { 1.0 };
+                    (Some(i), Some(j), cx.app_critical[j] || (cx.obs_critical[i] && !confusable), w)
+                }
+                // Token material itself, or inserted into the middle of an approved token.
+                Op::Ins(i) => {
+                    let into_token =
+                        last_j.is_some_and(|j| cx.app_critical[j] && cx.app_critical.get(j + 1) == Some(&true));
+                    (Some(i), None, cx.obs_critical[i] || into_token, 1.0)
+                }
+                Op::Del(j) => (None, Some(j), cx.app_critical[j], 1.0),
+            };
+            let differs = !matches!(op, Op::Match(..));
+            last_j = j.or(last_j);
+            let slot = j.and_then(|j| seen.slot(j));
+            if differs && i.map_or(cut_end, |i| excused[i]) {
+                if let Some(k) = slot {
+                    seen.unseen[k] = true;
+                }
+                continue;
+            }
+            if let Some(k) = slot {
+                seen.obs_at[k] = i;
+            }
+            obs.extend(i);
+            if let Some(j) = j {
+                app = Some(app.map_or(j..j + 1, |r| r.start..j + 1));
+            }
+            if differs {
+                steps += 1;
+                critical |= critical_here;
+                weight += w;
+            }
+        }
+        if steps == 0 {
+            return 0;
+        }
+        // Deletions are judged by the reading around them.
+        let neighbours: Vec<usize> = self.before.map(|(i, _)| i).into_iter().chain(self.after).collect();
+        let judged_by = if obs.is_empty() { &neighbours } else { &obs };
+        let all_confident = judged_by.iter().all(|&i| cx.confident[i]);
+        let any_confident = judged_by.iter().any(|&i| cx.confident[i]);
+        let (kind, tolerated) = if critical {
+            if all_confident {
+                tally.mismatch = true;
+                (FindingKind::CriticalChange, false)
+            } else {
+                tally.unreadable = true;
+                (FindingKind::CriticalUnverifiable, false)
+            }
+        } else {
+            let kind = match (obs.is_empty(), app.is_none()) {
+                (false, true) => FindingKind::Insertion,
+                (true, _) => FindingKind::Deletion,
+                (false, false) => FindingKind::Substitution,
+            };
+            (kind, tally.book(weight, any_confident, cx.policy))
+        };
+        let mut finding = cx.observed_finding(kind, &obs, tolerated);
+        if obs.is_empty() {
+            finding.observed = None;
+            finding.line = neighbours.first().map(|&i| cx.line_of(i));
+            finding.quad = finding.line.map(|l| cx.lines[l].quad);
+        }
+        finding.confidence = cx.mean_prob(judged_by);
+        let app = app.unwrap_or_else(|| {
+            let at = last_j.map_or(0, |j| j + 1);
+            at..at
+        });
+        let (span, text) = cx.approved_text(app.start, app.end);
+        (finding.approved_span, finding.approved) = (Some(span), Some(text));
+        findings.push(finding);
+        steps
+    }
+}
+
+/// Critical tokens that agree but could not be read with confidence (or were hidden by a
+/// cut line inside the span): a forger presses the seal over the amount they changed.
+fn check_unverifiable(cx: &Context, seen: &Seen, tally: &mut Tally, findings: &mut Vec<Finding>) {
+    let span = seen.first_j..seen.first_j + seen.obs_at.len();
+    let flagged: Vec<[usize; 2]> = findings
+        .iter()
+        .filter(|f| matches!(f.kind, FindingKind::CriticalChange | FindingKind::CriticalUnverifiable))
+        .filter_map(|f| f.approved_span)
+        .collect();
+    for token in super::critical::tokens(cx.app_critical) {
+        let visible = token.start.max(span.start)..token.end.min(span.end);
+        if visible.is_empty() {
+            continue;
+        }
+        let [from, to] = cx.char_span(visible.start, visible.end);
+        let touches = |f: &[usize; 2]| if f[0] == f[1] { from <= f[0] && f[0] <= to } else { f[0] < to && from < f[1] };
+        if flagged.iter().any(touches) {
+            continue;
+        }
+        let read: Vec<usize> = visible.clone().filter_map(|j| seen.obs_at[j - span.start]).collect();
+        let hidden = visible.clone().any(|j| seen.unseen[j - span.start]);
+        if !hidden && read.iter().all(|&i| cx.confident[i]) {
+            continue;
+        }
+        tally.unreadable = true;
+        let mut finding = cx.observed_finding(FindingKind::CriticalUnverifiable, &read, false);
+        let (span, text) = cx.approved_text(visible.start, visible.end);
+        (finding.approved_span, finding.approved) = (Some(span), Some(text));
+        findings.push(finding);
+    }
+}
