@@ -1,0 +1,34 @@
+//! Model sets: verification, and the second (PP-OCRv5) set loading and reading.
+
+mod common;
+
+use common::{eval_real, repo};
+use sealcheck::models::ModelError;
+use sealcheck::{Engine, EngineConfig, ModelSet, Profile};
+
+#[test]
+fn the_ppocr_v5_set_loads_with_its_file_dictionary_and_reads() {
+    let set = ModelSet::open(&repo().join("models/ppocr-v5")).unwrap();
+    let roles: Vec<&str> = set.checksums.iter().map(|(role, _)| role.as_str()).collect();
+    assert_eq!(roles, ["cls", "det", "dict", "rec"]);
+    let mut engine = Engine::new(set, EngineConfig::new(Profile::Default)).unwrap();
+    let bytes = std::fs::read(eval_real().join("images/rapidocr__test_without_det.jpg")).unwrap();
+    let page = engine.read_bytes(&bytes).unwrap();
+    assert_eq!(page.text(), "在中国作家协会第三届儿童文学");
+}
+
+#[test]
+fn a_corrupt_model_is_refused_with_its_checksum() {
+    let dir = std::env::temp_dir().join(format!("sealcheck-corrupt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = repo().join("models/ppocr-v4");
+    for file in ["modelset.json", "det.onnx", "cls.onnx"] {
+        std::fs::copy(source.join(file), dir.join(file)).unwrap();
+    }
+    std::fs::write(dir.join("rec.onnx"), b"not a model").unwrap();
+    let err = ModelSet::open(&dir).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(matches!(err, ModelError::File { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("rec.onnx") && message.contains("SHA-256") && message.contains("scripts/setup.py"), "{message}");
+}
