@@ -5,6 +5,7 @@
 //! by [`engine::Engine`] into a [`page::Page`]. [`models`] verifies model sets and builds
 //! the ONNX sessions a worker owns; [`config`] holds every setting with its profiles.
 
+pub mod cases;
 pub mod classify;
 pub mod compare;
 pub mod config;

@@ -9,12 +9,25 @@ use super::normalise::Sym;
 use super::policy::Policy;
 use crate::page::{Line, Quad};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Outcome {
+    /// What is visible agrees with the approved document.
     Match,
+    /// A change from the approved document is visible.
     Mismatch,
+    /// Too little can be read to judge (blank paper, heavy blur, no paper at all).
     Unreadable,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Match => "MATCH",
+            Outcome::Mismatch => "MISMATCH",
+            Outcome::Unreadable => "UNREADABLE",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
