@@ -34,17 +34,15 @@ pub fn classify(session: &mut Session, crops: &[RgbImage], config: &ClsConfig) -
     Ok(directions)
 }
 
-/// Turn the crops the classifier confidently found upside down; returns which were turned.
-pub fn apply(crops: &mut [RgbImage], directions: &[Direction], config: &ClsConfig) -> Vec<bool> {
-    crops
-        .iter_mut()
-        .zip(directions)
-        .map(|(crop, d)| {
-            let turn = d.flipped && d.score > config.thresh;
-            if turn {
-                image::imageops::rotate180_in_place(crop);
-            }
-            turn
-        })
-        .collect()
+/// Per-line decisions, as the reference takes them: a crop is turned when the classifier
+/// says it is upside down with more than `thresh`.
+pub fn confident_flips(directions: &[Direction], thresh: f32) -> Vec<bool> {
+    directions.iter().map(|d| d.flipped && d.score > thresh).collect()
+}
+
+/// Turn by 180° the crops marked in `flips`.
+pub fn turn(crops: &mut [RgbImage], flips: &[bool]) {
+    for (crop, _) in crops.iter_mut().zip(flips).filter(|(_, f)| **f) {
+        image::imageops::rotate180_in_place(crop);
+    }
 }

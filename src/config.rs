@@ -25,6 +25,7 @@ pub struct EngineConfig {
     pub det: DetConfig,
     pub cls: ClsConfig,
     pub rec: RecConfig,
+    pub orient: OrientConfig,
     pub runtime: RuntimeConfig,
 }
 
@@ -95,6 +96,23 @@ pub struct RecConfig {
     pub score_thresh: f32,
 }
 
+/// How a page's way up is decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrientConfig {
+    /// Decide once per page (text axis from the boxes, up from the classifier's weighted
+    /// votes) and order lines in the upright page. Off: each line on its own, as the
+    /// reference does, which scrambles pages turned 90°, 180° or 270°.
+    pub page_level: bool,
+    /// A page whose text axis is turned more than this many degrees is turned level and
+    /// detected again: DB breaks or merges lines that run at an angle.
+    pub deskew_above: f32,
+    /// When the classifier's vote is less sure than this (0 = split, 1 = unanimous), both
+    /// ways up are recognised on a sample of lines and the more confident one wins.
+    pub retry_below: f32,
+    /// How many of the longest lines that sample takes.
+    pub retry_lines: usize,
+}
+
 /// ONNX Runtime settings, passed to every session explicitly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeConfig {
@@ -127,6 +145,7 @@ impl EngineConfig {
                 },
                 limits: Limits { max_rec_width: 48 * 64, ..reference.limits },
                 det: DetConfig { hole_contours: false, ..reference.det },
+                orient: OrientConfig { page_level: true, ..reference.orient },
                 ..reference
             },
         }
@@ -161,6 +180,7 @@ impl EngineConfig {
             },
             cls: ClsConfig { enabled: true, batch: 6, thresh: 0.9 },
             rec: RecConfig { batch: 6, score_thresh: 0.5 },
+            orient: OrientConfig { page_level: false, deskew_above: 3.0, retry_below: 0.5, retry_lines: 3 },
             runtime: RuntimeConfig {
                 intra_threads: 0,
                 inter_threads: 0,

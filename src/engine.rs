@@ -1,4 +1,4 @@
-//! The engine: decode → prepare → detect → order → crop → classify → recognise → page.
+//! The engine: decode → prepare → detect → orient → crop → classify → recognise → page.
 //!
 //! [`Engine`] owns one worker's sessions and only composes the stage functions, which
 //! are public on their own so that a service can schedule them itself.
@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use image::RgbImage;
 
-use crate::classify;
+use crate::classify::{self, Direction};
 use crate::config::{EngineConfig, PageConfig};
 use crate::crop::crop_lines;
 use crate::decode::{DecodeError, decode};
 use crate::detect::detect;
-use crate::imaging::resize;
+use crate::imaging::{aspect, resize, turn};
 use crate::models::{ModelError, ModelSet, Sessions};
-use crate::order::reading_order;
+use crate::{order, orient};
 use crate::page::{Line, Page, Quad, Timings};
 use crate::recognise::{RecogniseError, recognise};
 
@@ -72,44 +72,78 @@ impl Engine {
 
         let prepared = Prepared::new(image, &config.page);
         let mut clock = Instant::now();
-        let found = detect(&mut sessions.det, &prepared.image, &config.det, config.limits.max_det_pixels)
+        let mut found = detect(&mut sessions.det, &prepared.image, &config.det, config.limits.max_det_pixels)
             .map_err(inference("detection"))?;
-        let quads: Vec<Quad> = reading_order(&found).into_iter().map(|i| found[i]).collect();
+        // The page-level frame: every crop is cut along the text's axis with the same side
+        // up. Without it (the reference), each box is cut by its own corners.
+        let mut axis = config.orient.page_level.then(|| orient::text_axis(&found).unwrap_or(0.0));
+        if let Some(a) = axis.filter(|a| a.abs() > config.orient.deskew_above) {
+            // DB finds turned lines broken or merged; find them again with the text level.
+            let turned = turn(&prepared.image, -a, edge_colour(&prepared.image));
+            let again = detect(&mut sessions.det, &turned.image, &config.det, config.limits.max_det_pixels)
+                .map_err(inference("detection"))?;
+            found = again.iter().map(|q| q.map(|p| turned.to_source(p))).collect();
+            axis = Some(orient::text_axis(&found).unwrap_or(a));
+        }
+        let quads: Vec<Quad> = match axis {
+            Some(axis) => found.iter().map(|q| orient::corners_for(q, axis)).collect(),
+            None => order::reading_order(&found).into_iter().map(|i| found[i]).collect(),
+        };
         timings.detect = lap(&mut clock);
 
-        let mut crops = crop_lines(&prepared.image, &quads);
+        let (mut crops, turns): (Vec<RgbImage>, Vec<u8>) =
+            crop_lines(&prepared.image, &quads).into_iter().map(|c| (c.image, c.quarter_turns)).unzip();
         timings.crop = lap(&mut clock);
 
-        let mut flipped = vec![false; crops.len()];
-        if config.cls.enabled && !crops.is_empty() {
-            let mut images: Vec<RgbImage> = crops.iter_mut().map(|c| std::mem::take(&mut c.image)).collect();
-            let directions = classify::classify(&mut sessions.cls, &images, &config.cls)
-                .map_err(inference("direction classification"))?;
-            flipped = classify::apply(&mut images, &directions, &config.cls);
-            for (crop, image) in crops.iter_mut().zip(images) {
-                crop.image = image;
+        let directions = if config.cls.enabled && !crops.is_empty() {
+            classify::classify(&mut sessions.cls, &crops, &config.cls).map_err(inference("direction classification"))?
+        } else {
+            vec![Direction { flipped: false, score: 0.0 }; crops.len()]
+        };
+        let (flips, page_flipped) = match axis {
+            None => (classify::confident_flips(&directions, config.cls.thresh), false),
+            Some(_) => {
+                let widths: Vec<f32> = crops.iter().map(|c| c.width() as f32).collect();
+                let (mut flipped, sureness) = orient::page_flip(&directions, &widths);
+                if sureness < config.orient.retry_below && !crops.is_empty() {
+                    flipped = orient::flip_by_recognition(
+                        &mut sessions.rec,
+                        &sessions.dictionary,
+                        &crops,
+                        &config.rec,
+                        config.limits.max_rec_width,
+                        config.orient.retry_lines,
+                    )?;
+                }
+                let aspects: Vec<f32> = crops.iter().map(|c| aspect(c) as f32).collect();
+                (orient::line_flips(flipped, &directions, &aspects), flipped)
             }
-        }
+        };
+        classify::turn(&mut crops, &flips);
         timings.classify = lap(&mut clock);
 
-        let images: Vec<RgbImage> = crops.iter().map(|c| c.image.clone()).collect();
-        let readings = recognise(&mut sessions.rec, &sessions.dictionary, &images, &config.rec, config.limits.max_rec_width)?;
+        let readings = recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
         timings.recognise = lap(&mut clock);
 
-        let lines: Vec<Line> = readings
+        let degrees = axis.map(|a| (a + if page_flipped { 180.0 } else { 0.0 }).rem_euclid(360.0));
+        let order = match degrees {
+            Some(d) => orient::reading_order(&quads, d),
+            None => (0..quads.len()).collect(),
+        };
+        let lines: Vec<Line> = order
             .into_iter()
-            .zip(quads.iter().zip(crops.iter().zip(flipped)))
-            .filter(|(reading, _)| reading.score >= config.rec.score_thresh)
-            .map(|(reading, (quad, (crop, flipped)))| {
+            .filter(|&i| readings[i].score >= config.rec.score_thresh)
+            .map(|i| {
                 // Start the corners at the text's own top-left: each quarter turn applied
                 // to the crop moves it one corner on.
-                let start = (usize::from(crop.quarter_turns) + if flipped { 2 } else { 0 }) % 4;
-                let quad = prepared.to_original(quad);
+                let start = (usize::from(turns[i]) + if flips[i] { 2 } else { 0 }) % 4;
+                let quad = prepared.to_original(&quads[i]);
+                let reading = &readings[i];
                 Line {
-                    text: reading.text,
+                    text: reading.text.clone(),
                     score: reading.score,
                     quad: std::array::from_fn(|k| quad[(start + k) % 4]),
-                    chars: reading.chars,
+                    chars: reading.chars.clone(),
                     flags: Default::default(),
                 }
             })
@@ -118,7 +152,7 @@ impl Engine {
         Ok(Page {
             width: image.width(),
             height: image.height(),
-            rotation_degrees: page_rotation(&lines),
+            rotation_degrees: degrees.unwrap_or_else(|| page_rotation(&lines)),
             lines,
             timings,
         })

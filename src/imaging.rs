@@ -4,11 +4,11 @@
 //! replicated borders) rather than the `image` crate's.
 
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image};
-use image::RgbImage;
+use image::{Rgb, RgbImage};
 use imageproc::geometric_transformations::Projection;
 use ndarray::{Array4, ArrayViewMut3};
 
-use crate::page::Quad;
+use crate::page::{Point, Quad};
 
 /// Bilinear resize with a fixed 2×2 kernel, as OpenCV's `INTER_LINEAR` does.
 pub fn resize(src: &RgbImage, width: u32, height: u32) -> RgbImage {
@@ -43,6 +43,69 @@ pub fn normalise_into(image: &RgbImage, mut slot: ArrayViewMut3<f32>) {
             }
         }
     }
+}
+
+/// An image turned clockwise about its centre onto a canvas grown to hold all of it, and
+/// the way back to the source's pixels.
+pub struct Turned {
+    pub image: RgbImage,
+    degrees: f32,
+    source_centre: Point,
+    centre: Point,
+}
+
+/// Rotate `p` by `degrees` clockwise (image coordinates, y down) about the origin.
+pub fn rotate_point(p: Point, degrees: f32) -> Point {
+    let (s, c) = degrees.to_radians().sin_cos();
+    [p[0] * c - p[1] * s, p[0] * s + p[1] * c]
+}
+
+impl Turned {
+    pub fn to_source(&self, p: Point) -> Point {
+        let q = rotate_point([p[0] - self.centre[0], p[1] - self.centre[1]], -self.degrees);
+        [q[0] + self.source_centre[0], q[1] + self.source_centre[1]]
+    }
+}
+
+/// Turn `image` by `degrees` clockwise, bilinear, filling the corners with `fill`.
+pub fn turn(image: &RgbImage, degrees: f32, fill: Rgb<u8>) -> Turned {
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let (s, c) = degrees.to_radians().sin_cos();
+    let width = (w * c.abs() + h * s.abs()).round().max(1.0) as u32;
+    let height = (w * s.abs() + h * c.abs()).round().max(1.0) as u32;
+    let mut turned = Turned {
+        image: RgbImage::from_pixel(width, height, fill),
+        degrees,
+        source_centre: [(w - 1.0) / 2.0, (h - 1.0) / 2.0],
+        centre: [(width as f32 - 1.0) / 2.0, (height as f32 - 1.0) / 2.0],
+    };
+    for y in 0..height {
+        for x in 0..width {
+            let [sx, sy] = turned.to_source([x as f32, y as f32]);
+            if let Some(pixel) = bilinear(image, sx, sy) {
+                turned.image.put_pixel(x, y, Rgb(pixel));
+            }
+        }
+    }
+    turned
+}
+
+/// Bilinear sample, or `None` outside the image.
+fn bilinear(image: &RgbImage, x: f32, y: f32) -> Option<[u8; 3]> {
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    if x < -0.5 || y < -0.5 || x > w - 0.5 || y > h - 0.5 {
+        return None;
+    }
+    let (x, y) = (x.clamp(0.0, w - 1.0), y.clamp(0.0, h - 1.0));
+    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+    let (x1, y1) = ((x0 + 1).min(image.width() - 1), (y0 + 1).min(image.height() - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let at = |px: u32, py: u32, c: usize| f32::from(image.get_pixel(px, py)[c]);
+    Some(std::array::from_fn(|c| {
+        let top = at(x0, y0, c) * (1.0 - fx) + at(x1, y0, c) * fx;
+        let bottom = at(x0, y1, c) * (1.0 - fx) + at(x1, y1, c) * fx;
+        (top * (1.0 - fy) + bottom * fy).round() as u8
+    }))
 }
 
 /// Line crops in the order a batched stage should run them: by aspect ratio, so that
@@ -170,6 +233,20 @@ mod tests {
         // Moving right in the crop moves down in the image.
         assert_eq!(crop.get_pixel(0, 0).0, image.get_pixel(15, 5).0);
         assert_eq!(crop.get_pixel(20, 0).0, image.get_pixel(15, 25).0);
+    }
+
+    #[test]
+    fn turning_maps_pixels_and_back() {
+        let image = RgbImage::from_fn(40, 20, |x, y| Rgb([x as u8 * 6, y as u8 * 12, 0]));
+        let t = turn(&image, 90.0, Rgb([9, 9, 9]));
+        assert_eq!(t.image.dimensions(), (20, 40));
+        // Clockwise: the source's top-left corner lands at the top-right.
+        assert_eq!(t.image.get_pixel(19, 0).0, image.get_pixel(0, 0).0);
+        assert_eq!(t.to_source([19.0, 0.0]).map(f32::round), [0.0, 0.0]);
+        let t = turn(&image, 30.0, Rgb([9, 9, 9]));
+        assert_eq!(t.image.get_pixel(0, 0).0, [9, 9, 9], "corners are filled");
+        let centre = t.to_source([(t.image.width() as f32 - 1.0) / 2.0, (t.image.height() as f32 - 1.0) / 2.0]);
+        assert!((centre[0] - 19.5).abs() < 1e-3 && (centre[1] - 9.5).abs() < 1e-3);
     }
 
     #[test]

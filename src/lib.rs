@@ -1,7 +1,7 @@
 //! sealcheck: tells whether what a smart seal stamped is what was approved.
 //!
 //! The library follows the pipeline, one module a stage:
-//! [`decode`] → [`detect`] → [`order`] → [`crop`] → [`classify`] → [`recognise`], composed
+//! [`decode`] → [`detect`] → [`orient`] → [`crop`] → [`classify`] → [`recognise`], composed
 //! by [`engine::Engine`] into a [`page::Page`]. [`models`] verifies model sets and builds
 //! the ONNX sessions a worker owns; [`config`] holds every setting with its profiles.
 
@@ -17,6 +17,7 @@ mod geometry;
 mod imaging;
 pub mod models;
 pub mod order;
+pub mod orient;
 pub mod page;
 pub mod recognise;
 

@@ -1,0 +1,221 @@
+//! Which way up is the page? A seal is pressed at whatever angle the hand holds it.
+//!
+//! The decision is taken once per page, not per line: the detected boxes' long axes give
+//! the text's axis (mod 180°), every crop is cut along that axis with the same side up,
+//! and the direction classifier's votes, weighted by line length and confidence, decide
+//! between that side and the opposite one. A line the classifier is sure disagrees with
+//! the page keeps its own direction. Lines are then put in reading order in the page's
+//! upright frame.
+
+use image::RgbImage;
+use ort::session::Session;
+
+use crate::classify::Direction;
+use crate::config::RecConfig;
+use crate::recognise::{Dictionary, Reading, RecogniseError, recognise};
+use crate::geometry::{dist, order_clockwise};
+use crate::imaging::rotate_point as rotate;
+use crate::page::Quad;
+
+/// Boxes at least this many times longer than tall say something about the text's axis.
+const AXIS_MIN_ASPECT: f32 = 1.5;
+/// A line keeps a direction against the page's only when the classifier is this sure.
+const LINE_OVERRIDE_SCORE: f32 = 0.995;
+/// ... and the line is long enough for the classifier to be trusted alone.
+const LINE_OVERRIDE_ASPECT: f32 = 4.0;
+
+/// The text's axis in degrees, in (−90, 90]: the length-weighted mean direction of the
+/// boxes' long sides, averaged on doubled angles so that θ and θ+180° agree. `None` when
+/// no box is elongated enough to tell.
+pub fn text_axis(quads: &[Quad]) -> Option<f32> {
+    let (mut sx, mut sy) = (0f32, 0f32);
+    for q in quads {
+        let (top, side) = (dist(q[0], q[1]), dist(q[0], q[3]));
+        let (long, short, [a, b]) = if top >= side { (top, side, [q[0], q[1]]) } else { (side, top, [q[0], q[3]]) };
+        if short <= 0.0 || long / short < AXIS_MIN_ASPECT {
+            continue;
+        }
+        let theta = 2.0 * (b[1] - a[1]).atan2(b[0] - a[0]);
+        sx += long * theta.cos();
+        sy += long * theta.sin();
+    }
+    (sx != 0.0 || sy != 0.0).then(|| {
+        let axis = sy.atan2(sx).to_degrees() / 2.0;
+        if axis <= -90.0 { axis + 180.0 } else { axis }
+    })
+}
+
+/// Reorder a box's corners so that, seen in a frame turned by `degrees`, they run
+/// clockwise from the top-left: a crop along them is upright when the page is turned by
+/// exactly `degrees`.
+pub fn corners_for(quad: &Quad, degrees: f32) -> Quad {
+    let turned = quad.map(|p| rotate(p, -degrees));
+    let ordered = order_clockwise(&turned);
+    ordered.map(|t| quad[turned.iter().position(|u| *u == t).unwrap_or(0)])
+}
+
+/// The page's decision from the classifier's answers on crops cut with [`corners_for`]:
+/// whether the page is upside down in that frame, and how sure the vote is, in [0, 1].
+pub fn page_flip(directions: &[Direction], widths: &[f32]) -> (bool, f32) {
+    let (mut vote, mut total) = (0f32, 0f32);
+    for (d, &w) in directions.iter().zip(widths) {
+        // A score of 0.5 says nothing; 1.0 says all.
+        let weight = w * (2.0 * d.score - 1.0).max(0.0);
+        vote += if d.flipped { weight } else { -weight };
+        total += w;
+    }
+    if total == 0.0 { (false, 0.0) } else { (vote > 0.0, (vote.abs() / total).min(1.0)) }
+}
+
+/// Decide the page's way up by reading: recognise the `lines` widest crops both as cut
+/// and turned 180°, and keep the way with the higher total confidence.
+pub fn flip_by_recognition(
+    session: &mut Session,
+    dictionary: &Dictionary,
+    crops: &[RgbImage],
+    config: &RecConfig,
+    max_width: u32,
+    lines: usize,
+) -> Result<bool, RecogniseError> {
+    let mut widest: Vec<usize> = (0..crops.len()).collect();
+    widest.sort_by_key(|&i| std::cmp::Reverse(crops[i].width()));
+    widest.truncate(lines.max(1));
+    let sample: Vec<RgbImage> = widest
+        .iter()
+        .flat_map(|&i| [crops[i].clone(), image::imageops::rotate180(&crops[i])])
+        .collect();
+    let readings = recognise(session, dictionary, &sample, config, max_width)?;
+    let confidence = |r: &Reading| r.score * r.chars.len() as f32;
+    let (upright, turned) = readings
+        .chunks(2)
+        .fold((0f32, 0f32), |(u, t), pair| (u + confidence(&pair[0]), t + confidence(&pair[1])));
+    Ok(turned > upright)
+}
+
+/// Whether each line is read turned 180° from its crop: the page's decision, unless the
+/// classifier is sure a long line disagrees.
+pub fn line_flips(page_flipped: bool, directions: &[Direction], aspects: &[f32]) -> Vec<bool> {
+    directions
+        .iter()
+        .zip(aspects)
+        .map(|(d, &aspect)| {
+            let sure = d.score >= LINE_OVERRIDE_SCORE && aspect >= LINE_OVERRIDE_ASPECT;
+            if sure { d.flipped } else { page_flipped }
+        })
+        .collect()
+}
+
+/// Reading order for a page turned `degrees` clockwise: in the upright frame, lines whose
+/// vertical extents overlap by more than half the smaller height form a row; rows run top
+/// to bottom, lines within a row left to right. Returns the permutation.
+pub fn reading_order(quads: &[Quad], degrees: f32) -> Vec<usize> {
+    let extents: Vec<([f32; 2], [f32; 2])> = quads
+        .iter()
+        .map(|q| {
+            let pts = q.map(|p| rotate(p, -degrees));
+            let xs = pts.map(|p| p[0]);
+            let ys = pts.map(|p| p[1]);
+            let range = |v: [f32; 4]| [v.iter().copied().fold(f32::INFINITY, f32::min), v.iter().copied().fold(f32::NEG_INFINITY, f32::max)];
+            (range(xs), range(ys))
+        })
+        .collect();
+    let mut by_top: Vec<usize> = (0..quads.len()).collect();
+    by_top.sort_by(|&a, &b| extents[a].1[0].total_cmp(&extents[b].1[0]));
+    let mut rows: Vec<(Vec<usize>, [f32; 2])> = Vec::new();
+    for i in by_top {
+        let y = extents[i].1;
+        let joins = rows.iter_mut().rev().take(3).find(|(_, r)| {
+            let overlap = y[1].min(r[1]) - y[0].max(r[0]);
+            overlap > 0.5 * (y[1] - y[0]).min(r[1] - r[0])
+        });
+        // A row keeps its first line's extent, so that one tall box (a stamp-like word
+        // across two lines) cannot chain the rows below into it.
+        match joins {
+            Some((members, _)) => members.push(i),
+            None => rows.push((vec![i], y)),
+        }
+    }
+    rows.sort_by(|a, b| (a.1[0] + a.1[1]).total_cmp(&(b.1[0] + b.1[1])));
+    rows.into_iter()
+        .flat_map(|(mut members, _)| {
+            members.sort_by(|&a, &b| extents[a].0[0].total_cmp(&extents[b].0[0]));
+            members
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A w×h box centred at (cx, cy), its text running at `degrees` clockwise, corners
+    /// from the text's own top-left.
+    fn line(cx: f32, cy: f32, w: f32, h: f32, degrees: f32) -> Quad {
+        [[-w / 2.0, -h / 2.0], [w / 2.0, -h / 2.0], [w / 2.0, h / 2.0], [-w / 2.0, h / 2.0]].map(|p| {
+            let r = rotate(p, degrees);
+            [r[0] + cx, r[1] + cy]
+        })
+    }
+
+    fn close(a: f32, b: f32) -> bool {
+        (a - b).abs() < 0.01
+    }
+
+    #[test]
+    fn axis_of_lines_at_any_angle() {
+        for degrees in [0.0f32, 30.0, 89.0, 90.0, 135.0, 180.0, 200.0, 270.0, 333.0] {
+            let quads = [line(100.0, 100.0, 200.0, 20.0, degrees), line(100.0, 140.0, 120.0, 20.0, degrees)];
+            let axis = text_axis(&quads).unwrap();
+            let want = (degrees + 90.0).rem_euclid(180.0) - 90.0;
+            let want = if want <= -90.0 { want + 180.0 } else { want };
+            assert!(close(axis, want) || close((axis - want).abs(), 180.0), "{degrees}: {axis} vs {want}");
+        }
+        assert_eq!(text_axis(&[line(0.0, 0.0, 20.0, 20.0, 0.0)]), None, "square boxes say nothing");
+    }
+
+    #[test]
+    fn corners_follow_the_frame_not_the_box() {
+        // A line turned 180°: in the upright frame its own top-left is the image's
+        // bottom-right corner of the box.
+        let q = line(50.0, 50.0, 60.0, 10.0, 180.0);
+        let c = corners_for(&q, 180.0);
+        assert!(c[0][0] > 70.0 && c[0][1] > 50.0, "{c:?}");
+        let c = corners_for(&q, 0.0);
+        assert!(c[0][0] < 30.0 && c[0][1] < 50.0, "{c:?}");
+        // Turned 90° clockwise: the text's top-left is the box's top-right.
+        let c = corners_for(&line(50.0, 50.0, 60.0, 10.0, 90.0), 90.0);
+        assert!(c[0][0] > 50.0 && c[0][1] < 30.0, "{c:?}");
+    }
+
+    #[test]
+    fn page_vote_is_weighted_and_a_sure_long_line_keeps_its_own_direction() {
+        let d = |flipped, score| Direction { flipped, score };
+        let (flip, sure) = page_flip(&[d(true, 0.99), d(true, 0.95), d(false, 0.6)], &[300.0, 200.0, 50.0]);
+        assert!(flip && sure > 0.8, "{sure}");
+        assert_eq!(page_flip(&[], &[]), (false, 0.0));
+        let flips = line_flips(false, &[d(true, 0.999), d(true, 0.999), d(true, 0.9)], &[10.0, 2.0, 10.0]);
+        assert_eq!(flips, vec![true, false, false]);
+    }
+
+    #[test]
+    fn reading_order_in_the_upright_frame() {
+        // Three lines of an upright page: two in the first row, one below.
+        let upright = [line(300.0, 100.0, 100.0, 20.0, 0.0), line(100.0, 104.0, 200.0, 20.0, 0.0), line(150.0, 150.0, 300.0, 20.0, 0.0)];
+        assert_eq!(reading_order(&upright, 0.0), vec![1, 0, 2]);
+        // The same page turned 180° about the origin: the order must not change.
+        let turned = upright.map(|q| q.map(|p| rotate(p, 180.0)));
+        assert_eq!(reading_order(&turned, 180.0), vec![1, 0, 2]);
+        let turned = upright.map(|q| q.map(|p| rotate(p, 90.0)));
+        assert_eq!(reading_order(&turned, 90.0), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn a_tall_box_does_not_chain_rows_together() {
+        let quads = [
+            line(100.0, 100.0, 150.0, 20.0, 0.0),
+            line(300.0, 115.0, 100.0, 50.0, 0.0),
+            line(100.0, 130.0, 150.0, 20.0, 0.0),
+        ];
+        assert_eq!(reading_order(&quads, 0.0), vec![0, 1, 2]);
+    }
+}
