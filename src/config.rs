@@ -61,6 +61,9 @@ pub struct PageConfig {
     pub pad_below: u32,
     /// How transparent images are flattened.
     pub alpha: Alpha,
+    /// Read pages with at least this share of red seal ink from their red channel, which
+    /// fades the imprint; `None` reads every page in colour.
+    pub imprint_share: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,6 +144,9 @@ impl EngineConfig {
                     pad_below: 200,
                     // The reference inverts any RGBA image that is not black text.
                     alpha: Alpha::OverWhite,
+                    // Measured on tune: recall 0.959 → 0.975 (every rotation bucket gained
+                    // 1.3 to 1.8 points), line precision 0.986 → 0.988.
+                    imprint_share: Some(0.002),
                     ..reference.page
                 },
                 limits: Limits { max_rec_width: 48 * 64, ..reference.limits },
@@ -168,6 +174,7 @@ impl EngineConfig {
                 pad: 0,
                 pad_below: 0,
                 alpha: Alpha::Reference,
+                imprint_share: None,
             },
             det: DetConfig {
                 min_side_len: 736,

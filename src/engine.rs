@@ -14,8 +14,8 @@ use crate::decode::{DecodeError, decode};
 use crate::detect::detect;
 use crate::imaging::{aspect, resize, turn};
 use crate::models::{ModelError, ModelSet, Sessions};
-use crate::{order, orient};
-use crate::page::{Line, Page, Quad, Timings};
+use crate::{imprint, order, orient};
+use crate::page::{Line, LineFlags, Page, Quad, Timings};
 use crate::recognise::{RecogniseError, recognise};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +70,10 @@ impl Engine {
         let start = Instant::now();
         let mut timings = Timings::default();
 
-        let prepared = Prepared::new(image, &config.page);
+        let mut prepared = Prepared::new(image, &config.page);
+        if let Some(faded) = config.page.imprint_share.and_then(|share| imprint::suppress(&prepared.image, share)) {
+            prepared.image = faded;
+        }
         let mut clock = Instant::now();
         let mut found = detect(&mut sessions.det, &prepared.image, &config.det, config.limits.max_det_pixels)
             .map_err(inference("detection"))?;
@@ -139,12 +142,18 @@ impl Engine {
                 let start = (usize::from(turns[i]) + if flips[i] { 2 } else { 0 }) % 4;
                 let quad = prepared.to_original(&quads[i]);
                 let reading = &readings[i];
+                let cut = quad.iter().any(|p| {
+                    p[0] <= CUT_MARGIN
+                        || p[1] <= CUT_MARGIN
+                        || p[0] >= image.width() as f32 - 1.0 - CUT_MARGIN
+                        || p[1] >= image.height() as f32 - 1.0 - CUT_MARGIN
+                });
                 Line {
                     text: reading.text.clone(),
                     score: reading.score,
                     quad: std::array::from_fn(|k| quad[(start + k) % 4]),
                     chars: reading.chars.clone(),
-                    flags: Default::default(),
+                    flags: LineFlags { cut, ..Default::default() },
                 }
             })
             .collect();
@@ -158,6 +167,9 @@ impl Engine {
         })
     }
 }
+
+/// A line whose box comes this close to the frame's edge, in pixels, may run out of it.
+const CUT_MARGIN: f32 = 2.0;
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0

@@ -15,6 +15,7 @@ pub mod detect;
 pub mod engine;
 mod geometry;
 mod imaging;
+pub mod imprint;
 pub mod models;
 pub mod order;
 pub mod orient;

@@ -100,7 +100,7 @@ fn verified(dir: &Path, entry: &FileEntry) -> Result<PathBuf, ModelError> {
         path: path.clone(),
         reason: if e.kind() == std::io::ErrorKind::NotFound { "missing".into() } else { e.to_string() },
     })?;
-    let digest = hex(&Sha256::digest(&bytes));
+    let digest = sha256_hex(&bytes);
     if digest != entry.sha256 {
         return Err(ModelError::File {
             path,
@@ -110,8 +110,9 @@ fn verified(dir: &Path, entry: &FileEntry) -> Result<PathBuf, ModelError> {
     Ok(path)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Lowercase hex SHA-256, as the manifests and results write it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl ModelSet {

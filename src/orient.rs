@@ -128,10 +128,15 @@ pub fn reading_order(quads: &[Quad], degrees: f32) -> Vec<usize> {
             let overlap = y[1].min(r[1]) - y[0].max(r[0]);
             overlap > 0.5 * (y[1] - y[0]).min(r[1] - r[0])
         });
-        // A row keeps its first line's extent, so that one tall box (a stamp-like word
-        // across two lines) cannot chain the rows below into it.
+        // A row takes the extent of its shortest line, so that one tall box (a vertical
+        // word beside two lines) cannot chain the rows below into it.
         match joins {
-            Some((members, _)) => members.push(i),
+            Some((members, r)) => {
+                members.push(i);
+                if y[1] - y[0] < r[1] - r[0] {
+                    *r = y;
+                }
+            }
             None => rows.push((vec![i], y)),
         }
     }
@@ -217,5 +222,12 @@ mod tests {
             line(100.0, 130.0, 150.0, 20.0, 0.0),
         ];
         assert_eq!(reading_order(&quads, 0.0), vec![0, 1, 2]);
+        // The tall box starts first: the line beside it still does not chain the next.
+        let quads = [
+            line(300.0, 118.0, 20.0, 70.0, 0.0),
+            line(100.0, 94.0, 150.0, 20.0, 0.0),
+            line(100.0, 124.0, 150.0, 20.0, 0.0),
+        ];
+        assert_eq!(reading_order(&quads, 0.0), vec![1, 0, 2]);
     }
 }

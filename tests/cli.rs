@@ -55,3 +55,35 @@ fn usage_errors_exit_2_and_missing_models_say_what_to_run() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("cls.onnx: missing") && stderr.contains("scripts/setup.py"), "{stderr}");
 }
+
+fn verify(image: &std::path::Path, approved_text: &std::path::Path) -> std::process::Output {
+    sealcheck(&["verify", "--image", image.to_str().unwrap(), "--approved-text", approved_text.to_str().unwrap()])
+}
+
+#[test]
+fn verify_exit_codes_follow_the_verdict_and_trouble_is_2() {
+    let samples = repo().join("testdata/samples");
+    let capture = samples.join("capture.jpg");
+    let approved = samples.join("approved.txt");
+    let faithful = verify(&capture, &approved);
+    assert_eq!(faithful.status.code(), Some(0), "{}", String::from_utf8_lossy(&faithful.stdout));
+    assert!(String::from_utf8_lossy(&faithful.stdout).starts_with("MATCH"));
+
+    let scratch = std::env::temp_dir().join(format!("sealcheck-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let other = scratch.join("other.txt");
+    std::fs::write(&other, "关于召开二〇二六年度村民代表大会的通知\n各村民小组：经村两委研究，定于十二月五日上午九时在村文化礼堂召开村民代表大会，审议村级财务收支情况和集体经济项目计划。请各位代表准时参加。\n").unwrap();
+    let different = verify(&capture, &other);
+    assert_eq!(different.status.code(), Some(1), "a different document is a mismatch");
+
+    let blank = scratch.join("blank.png");
+    image::RgbImage::from_pixel(800, 600, image::Rgb([250, 250, 245])).save(&blank).unwrap();
+    let unreadable = verify(&blank, &approved);
+    assert_eq!(unreadable.status.code(), Some(3), "blank paper is unreadable");
+
+    let missing = verify(&scratch.join("missing.jpg"), &approved);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("missing.jpg"));
+    assert_eq!(sealcheck(&["verify", "--image", capture.to_str().unwrap()]).status.code(), Some(2), "no approved document");
+    std::fs::remove_dir_all(&scratch).unwrap();
+}

@@ -5,8 +5,8 @@
 //!   line (LCS), over all visible characters;
 //! - order: LCS of the concatenated visible truth and the concatenated output, over the
 //!   truth's length;
-//! - precision: LCS of the concatenated output against all text in the frame (cut lines
-//!   included), over the output's length.
+//! - precision: the characters of each output line found in its best-matching line of all
+//!   text in the frame (cut lines included), over the output's length.
 
 mod common;
 
@@ -32,14 +32,14 @@ impl Tally {
         let got: Vec<Vec<char>> = lines.iter().map(|l| normalise(l)).collect();
         let truth_all: Vec<char> = truth.concat();
         let got_all: Vec<char> = got.concat();
-        let in_frame: Vec<char> =
-            case.visible_lines.iter().chain(&case.cut_lines).flat_map(|l| normalise(&l.text)).collect();
+        let in_frame: Vec<Vec<char>> =
+            case.visible_lines.iter().chain(&case.cut_lines).map(|l| normalise(&l.text)).collect();
         self.cases += 1;
         self.truth += truth_all.len();
         self.recalled += truth.iter().map(|t| got.iter().map(|g| lcs(t, g)).max().unwrap_or(0)).sum::<usize>();
         self.ordered += lcs(&truth_all, &got_all);
         self.output += got_all.len();
-        self.precise += lcs(&got_all, &in_frame);
+        self.precise += got.iter().map(|g| in_frame.iter().map(|t| lcs(g, t)).max().unwrap_or(0)).sum::<usize>();
     }
 
     fn recall(&self) -> f64 {
@@ -103,6 +103,7 @@ fn lines_are_read_whole_and_in_order_at_every_rotation() {
     assert_eq!(ours.len(), 5, "all four rotation buckets and the total are present");
     // Floors that hold today, per bucket; Engine 3/4's targets (recall 0.97, order 0.95,
     // precision 0.95) are tracked in the issue until they hold.
+    assert!(ours["overall"].precision() >= 0.95, "precision {:.3}", ours["overall"].precision());
     for (bucket, t) in &ours {
         assert!(t.order() >= 0.93, "{bucket}: reading order {:.3}", t.order());
         assert!(t.recall() >= 0.93, "{bucket}: recall {:.3}", t.recall());
