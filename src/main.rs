@@ -41,6 +41,13 @@ struct VerifyArgs {
     /// Print the verdict, the recognised lines and their provenance as one JSON object.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// How to load the engine; shared by every command that reads images.
+#[derive(clap::Args)]
+struct EngineArgs {
     /// The model set directory (holding modelset.json). Default: the bundled PP-OCRv4 set.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
@@ -54,12 +61,8 @@ struct OcrArgs {
     /// Print one JSON object per image per line instead of readable text.
     #[arg(long)]
     json: bool,
-    /// The model set directory (holding modelset.json). Default: the bundled PP-OCRv4 set.
-    #[arg(long, value_name = "DIR")]
-    models: Option<PathBuf>,
-    /// Engine settings: `reference` reproduces RapidOCR 1.4.4 for parity.
-    #[arg(long, value_enum, default_value = "default")]
-    profile: Profile,
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Images to read (JPEG, PNG, WebP, BMP).
     #[arg(required = true, value_name = "IMAGE")]
     images: Vec<PathBuf>,
@@ -105,7 +108,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
             .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?,
         None => String::new(),
     };
-    let mut engine = open_engine(args.models.clone(), args.profile)?;
+    let mut engine = open_engine(&args.engine)?;
     let approved = if args.approved_image.is_empty() {
         approved
     } else {
@@ -147,15 +150,15 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     Ok(verdict.outcome)
 }
 
-fn open_engine(models: Option<PathBuf>, profile: Profile) -> anyhow::Result<Engine> {
-    let dir = models.unwrap_or_else(|| sealcheck::models::bundled_models_root().join("ppocr-v4"));
+fn open_engine(args: &EngineArgs) -> anyhow::Result<Engine> {
+    let dir = args.models.clone().unwrap_or_else(|| sealcheck::models::bundled_models_root().join("ppocr-v4"));
     let set = ModelSet::open(&dir)?;
-    Ok(Engine::new(set, EngineConfig::new(profile))?)
+    Ok(Engine::new(set, EngineConfig::new(args.profile))?)
 }
 
 /// Exit 0 when every image was read, 2 when any could not be (the others still run).
 fn ocr(args: OcrArgs) -> ExitCode {
-    let mut engine = match open_engine(args.models, args.profile) {
+    let mut engine = match open_engine(&args.engine) {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("sealcheck: {e:#}");
