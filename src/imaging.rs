@@ -154,7 +154,7 @@ pub fn crop_quad(image: &RgbImage, quad: &Quad) -> RgbImage {
     };
     let mut out = RgbImage::new(width, height);
     for (x, y, pixel) in out.enumerate_pixels_mut() {
-        let (sx, sy) = &to_source * &(x as f32, y as f32);
+        let (sx, sy) = to_source * (x as f32, y as f32);
         pixel.0 = bicubic(image, sx, sy);
     }
     out
