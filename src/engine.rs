@@ -3,6 +3,7 @@
 //! [`Engine`] owns one worker's sessions and only composes the stage functions, which
 //! are public on their own so that a service can schedule them itself.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use image::RgbImage;
@@ -12,7 +13,7 @@ use crate::config::{EngineConfig, PageConfig};
 use crate::crop::crop_lines;
 use crate::decode::{DecodeError, decode};
 use crate::detect::detect;
-use crate::imaging::{aspect, resize, turn};
+use crate::imaging::{aspect, blocks_of_32, resize, turn};
 use crate::models::{ModelError, ModelSet, Sessions};
 use crate::{imprint, order, orient};
 use crate::page::{Line, LineFlags, Page, Quad, Timings};
@@ -72,7 +73,7 @@ impl Engine {
 
         let mut prepared = Prepared::new(image, &config.page);
         if let Some(faded) = config.page.imprint_share.and_then(|share| imprint::suppress(&prepared.image, share)) {
-            prepared.image = faded;
+            prepared.image = Cow::Owned(faded);
         }
         let mut clock = Instant::now();
         let mut found = detect(&mut sessions.det, &prepared.image, &config.det, config.limits.max_det_pixels)
@@ -109,6 +110,7 @@ impl Engine {
                 let widths: Vec<f32> = crops.iter().map(|c| c.width() as f32).collect();
                 let (mut flipped, sureness) = orient::page_flip(&directions, &widths);
                 if sureness < config.orient.retry_below && !crops.is_empty() {
+                    let retry = Instant::now();
                     flipped = orient::flip_by_recognition(
                         &mut sessions.rec,
                         &sessions.dictionary,
@@ -117,6 +119,7 @@ impl Engine {
                         config.limits.max_rec_width,
                         config.orient.retry_lines,
                     )?;
+                    timings.orient_retry = ms(retry);
                 }
                 let aspects: Vec<f32> = crops.iter().map(|c| aspect(c) as f32).collect();
                 (orient::line_flips(flipped, &directions, &aspects), flipped)
@@ -125,7 +128,7 @@ impl Engine {
         classify::turn(&mut crops, &flips);
         timings.classify = lap(&mut clock);
 
-        let readings = recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
+        let mut readings = recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
         timings.recognise = lap(&mut clock);
 
         let degrees = axis.map(|a| (a + if page_flipped { 180.0 } else { 0.0 }).rem_euclid(360.0));
@@ -135,26 +138,28 @@ impl Engine {
         };
         let lines: Vec<Line> = order
             .into_iter()
-            .filter(|&i| readings[i].score >= config.rec.score_thresh)
-            .map(|i| {
+            .filter_map(|i| {
+                let reading = &mut readings[i];
+                if reading.score < config.rec.score_thresh {
+                    return None;
+                }
                 // Start the corners at the text's own top-left: each quarter turn applied
                 // to the crop moves it one corner on.
                 let start = (usize::from(turns[i]) + if flips[i] { 2 } else { 0 }) % 4;
                 let quad = prepared.to_original(&quads[i]);
-                let reading = &readings[i];
                 let cut = quad.iter().any(|p| {
                     p[0] <= CUT_MARGIN
                         || p[1] <= CUT_MARGIN
                         || p[0] >= image.width() as f32 - 1.0 - CUT_MARGIN
                         || p[1] >= image.height() as f32 - 1.0 - CUT_MARGIN
                 });
-                Line {
-                    text: reading.text.clone(),
+                Some(Line {
+                    text: std::mem::take(&mut reading.text),
                     score: reading.score,
                     quad: std::array::from_fn(|k| quad[(start + k) % 4]),
-                    chars: reading.chars.clone(),
+                    chars: std::mem::take(&mut reading.chars),
                     flags: LineFlags { cut, ..Default::default() },
-                }
+                })
             })
             .collect();
         timings.total = ms(start);
@@ -183,8 +188,9 @@ fn lap(clock: &mut Instant) -> f64 {
 
 /// The image the detector and the crops work on, and the way back to the original's
 /// pixels.
-struct Prepared {
-    image: RgbImage,
+struct Prepared<'a> {
+    /// Borrowed when the capture needs neither resizing nor padding.
+    image: Cow<'a, RgbImage>,
     /// Original pixels per prepared pixel, in x and y.
     ratio: [f32; 2],
     /// Where the original's (resized) top-left sits in the prepared image.
@@ -192,12 +198,12 @@ struct Prepared {
     bounds: [f32; 2],
 }
 
-impl Prepared {
+impl<'a> Prepared<'a> {
     /// Shrink a long side above `max_side`, enlarge a short side below `min_side` (each
     /// side then rounded to a multiple of 32), add black bars to thin images and pad.
-    fn new(image: &RgbImage, config: &PageConfig) -> Self {
+    fn new(image: &'a RgbImage, config: &PageConfig) -> Self {
         let (w, h) = image.dimensions();
-        let round32 = |v: f32| (((v.trunc() / 32.0).round_ties_even() * 32.0) as u32).max(32);
+        let round32 = |v: f32| blocks_of_32(f64::from(v), f64::round_ties_even);
         let target = if w.max(h) > config.max_side {
             let r = config.max_side as f32 / w.max(h) as f32;
             Some((round32(w as f32 * r), round32(h as f32 * r)))
@@ -224,7 +230,7 @@ impl Prepared {
         let out_w = bw + 2 * pad;
         let out_h = bh + 2 * top;
         let padded = if left == 0 && top == 0 {
-            resized.unwrap_or_else(|| image.clone())
+            resized.map_or(Cow::Borrowed(image), Cow::Owned)
         } else {
             let fill = edge_colour(base);
             let mut canvas = RgbImage::from_pixel(out_w, out_h, fill);
@@ -237,7 +243,7 @@ impl Prepared {
                 }
             }
             image::imageops::replace(&mut canvas, base, i64::from(left), i64::from(top));
-            canvas
+            Cow::Owned(canvas)
         };
         Self { image: padded, ratio, offset: [left as f32, top as f32], bounds: [w as f32, h as f32] }
     }

@@ -31,6 +31,13 @@ pub fn resize(src: &RgbImage, width: u32, height: u32) -> RgbImage {
     RgbImage::from_raw(width, height, dst.into_vec()).expect("the buffer holds width × height pixels")
 }
 
+/// A scaled side length in whole blocks of 32 pixels (at least one), as the models need:
+/// the fraction is dropped first and the blocks rounded with `round`. Rounding half to even
+/// reproduces the reference, whose Python `round` does so.
+pub fn blocks_of_32(side: f64, round: fn(f64) -> f64) -> u32 {
+    (round(side.trunc() / 32.0) * 32.0).max(32.0) as u32
+}
+
 /// Write `image` into a 3×H×W slot as BGR scaled to [−1, 1], leaving the rest of the slot
 /// (the padding) untouched.
 pub fn normalise_into(image: &RgbImage, mut slot: ArrayViewMut3<f32>) {

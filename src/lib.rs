@@ -5,6 +5,7 @@
 //! by [`engine::Engine`] into a [`page::Page`]. [`models`] verifies model sets and builds
 //! the ONNX sessions a worker owns; [`config`] holds every setting with its profiles.
 
+pub mod annotate;
 pub mod cases;
 pub mod classify;
 pub mod compare;
@@ -21,6 +22,8 @@ pub mod order;
 pub mod orient;
 pub mod page;
 pub mod recognise;
+pub mod report;
+pub mod verify;
 
 pub use config::{EngineConfig, Profile};
 pub use engine::{Engine, EngineError};

@@ -1,13 +1,17 @@
 //! The `sealcheck` command line: a thin layer over the library.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sealcheck::compare::{Outcome, Policy, compare};
-use sealcheck::{Engine, EngineConfig, EngineError, ModelSet, Page, Profile};
+use sealcheck::annotate;
+use sealcheck::compare::{Outcome, Policy};
+use sealcheck::decode::decode;
+use sealcheck::report::write_report;
+use sealcheck::verify::{self, Approved, ApprovedCache, Job};
+use sealcheck::{Engine, EngineConfig, EngineError, ModelSet, Profile};
 
 /// Tells whether what a smart seal stamped is what was approved.
 #[derive(Parser)]
@@ -27,22 +31,56 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("approved").required(true).args(["approved_text", "approved_image"])))]
+#[command(group(clap::ArgGroup::new("approved").args(["approved_text", "approved_image"])))]
 struct VerifyArgs {
     /// The capture to judge.
-    #[arg(long, value_name = "IMG")]
-    image: PathBuf,
+    #[arg(long, value_name = "IMG", required_unless_present = "manifest", requires = "approved")]
+    image: Option<PathBuf>,
     /// The approved document as a UTF-8 text file.
     #[arg(long, value_name = "FILE")]
     approved_text: Option<PathBuf>,
     /// The approved document as page images, in order; they are read with the same engine.
     #[arg(long, value_name = "IMG", num_args = 1..)]
     approved_image: Vec<PathBuf>,
-    /// Print the verdict, the recognised lines and their provenance as one JSON object.
+    /// Judge every case of a JSONL manifest (`id`, `image` and one of `approved_text`,
+    /// `approved_text_file`, `approved_images`; paths relative to the manifest) on one
+    /// engine, one result line per case. Exit code: the worst outcome, 2 if any case failed.
+    #[arg(long, value_name = "CASES.jsonl", conflicts_with_all = ["image", "approved"])]
+    manifest: Option<PathBuf>,
+    /// Print every field of the verdict, the recognised lines and their provenance as JSON.
     #[arg(long)]
     json: bool,
+    /// Also write the capture turned upright with each line boxed (green: agrees, red: a
+    /// finding, amber: tolerated noise) and the approved text beside each finding.
+    #[arg(long, value_name = "OUT.png", conflicts_with = "manifest")]
+    annotate: Option<PathBuf>,
+    /// The CJK font for --annotate's labels. Default: $SEALCHECK_FONT, else a common Noto,
+    /// WenQuanYi or AR PL font if installed; without one the boxes are drawn unlabelled.
+    #[arg(long, value_name = "FILE", requires = "annotate")]
+    font: Option<PathBuf>,
+    /// Colour the readable report: auto (when stdout is a terminal and NO_COLOR is unset),
+    /// always or never.
+    #[arg(long, value_enum, default_value = "auto")]
+    colour: Colour,
     #[command(flatten)]
     engine: EngineArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Colour {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Colour {
+    fn enabled(self) -> bool {
+        match self {
+            Colour::Always => true,
+            Colour::Never => false,
+            Colour::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
 }
 
 /// How to load the engine; shared by every command that reads images.
@@ -78,17 +116,48 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Ocr(args) => ocr(args),
-        Command::Verify(args) => match verify(&args) {
-            Ok(outcome) => ExitCode::from(match outcome {
-                Outcome::Match => 0,
-                Outcome::Mismatch => 1,
-                Outcome::Unreadable => 3,
-            }),
-            Err(e) => {
-                eprintln!("sealcheck: {e:#}");
-                ExitCode::from(2)
+        Command::Verify(args) => {
+            let result = match &args.manifest {
+                Some(manifest) => verify_manifest(&args, manifest),
+                None => verify(&args).map(Status::Judged),
+            };
+            match result {
+                Ok(status) => ExitCode::from(status.code()),
+                Err(e) => {
+                    eprintln!("sealcheck: {e:#}");
+                    ExitCode::from(2)
+                }
             }
-        },
+        }
+    }
+}
+
+/// How a verify run ended, as diff reports it: 0 match, 1 mismatch, 3 unreadable, 2 trouble.
+#[derive(Clone, Copy)]
+enum Status {
+    Judged(Outcome),
+    Failed,
+}
+
+impl Status {
+    /// A batch ends with its most severe status: trouble, then a mismatch, then an
+    /// unreadable capture.
+    fn severity(self) -> u8 {
+        match self {
+            Status::Judged(Outcome::Match) => 0,
+            Status::Judged(Outcome::Unreadable) => 1,
+            Status::Judged(Outcome::Mismatch) => 2,
+            Status::Failed => 3,
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Status::Judged(Outcome::Match) => 0,
+            Status::Judged(Outcome::Mismatch) => 1,
+            Status::Judged(Outcome::Unreadable) => 3,
+            Status::Failed => 2,
+        }
     }
 }
 
@@ -96,58 +165,91 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn read_page(engine: &mut Engine, path: &Path) -> anyhow::Result<Page> {
-    let bytes = read_file(path)?;
-    engine.read_bytes(&bytes).with_context(|| path.display().to_string())
-}
-
 /// Read the capture, compare it with the approved document, and report.
 fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let image_path = args.image.as_deref().context("--image is required")?;
     let approved = match &args.approved_text {
-        Some(path) => String::from_utf8(read_file(path)?)
-            .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?,
-        None => String::new(),
+        Some(path) => Approved::Text(
+            String::from_utf8(read_file(path)?).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?,
+        ),
+        None => Approved::Pages(args.approved_image.iter().map(|p| read_file(p)).collect::<anyhow::Result<_>>()?),
+    };
+    let image = read_file(image_path)?;
+    // Before the models load: a bad font is a usage error, not worth a read.
+    let font = match &args.annotate {
+        Some(_) => annotate::find_font(args.font.as_deref())?,
+        None => None,
     };
     let mut engine = open_engine(&args.engine)?;
-    let approved = if args.approved_image.is_empty() {
-        approved
-    } else {
-        let pages: anyhow::Result<Vec<String>> =
-            args.approved_image.iter().map(|p| Ok(read_page(&mut engine, p)?.text())).collect();
-        pages?.join("\u{c}")
-    };
-    let image = read_file(&args.image)?;
-    let page = engine.read_bytes(&image).with_context(|| args.image.display().to_string())?;
-    let verdict = compare(&page.lines, &approved, &Policy::default());
+    let report = verify::verify(&mut engine, &mut ApprovedCache::new(1), &image, &approved, &Policy::default())
+        .with_context(|| image_path.display().to_string())?;
+    if let Some(out) = &args.annotate {
+        if font.is_none() {
+            eprintln!("sealcheck: no CJK font found (see --font): the annotated image has boxes but no labels");
+        }
+        let config = engine.config();
+        let decoded = decode(&image, config.limits.max_pixels, config.page.alpha)?;
+        let page = &report.page;
+        annotate::annotate(&decoded, &page.lines, &report.verdict, page.rotation_degrees, font.as_ref())
+            .save(out)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let models: serde_json::Map<String, serde_json::Value> =
-            engine.models().checksums.iter().map(|(role, sum)| (role.clone(), sum.clone().into())).collect();
-        let report = serde_json::json!({
-            "image": args.image.display().to_string(),
-            "image_sha256": sealcheck::models::sha256_hex(&image),
-            "models": { "set": engine.models().name, "sha256": models },
-            "version": env!("CARGO_PKG_VERSION"),
-            "verdict": verdict,
-            "page": page,
-        });
-        writeln!(out, "{report}")?;
+        let mut value = serde_json::to_value(&report)?;
+        value["image"] = image_path.display().to_string().into();
+        writeln!(out, "{value}")?;
     } else {
-        writeln!(out, "{} (similarity {:.3}, coverage {:.3})", verdict.outcome, verdict.similarity, verdict.coverage)?;
-        for f in verdict.findings.iter().filter(|f| !f.tolerated) {
-            let span = f.approved_span.map(|[a, b]| format!(" at {a}..{b}")).unwrap_or_default();
-            let line = f.line.map(|l| format!(", line {}", l + 1)).unwrap_or_default();
-            writeln!(
-                out,
-                "  {:?}{span}{line}: approved {:?}, read {:?} (confidence {:.2})",
-                f.kind,
-                f.approved.as_deref().unwrap_or(""),
-                f.observed.as_deref().unwrap_or(""),
-                f.confidence
-            )?;
-        }
+        write_report(&mut out, &report.verdict, &report.approved_text, &report.page.lines, args.colour.enabled())?;
     }
-    Ok(verdict.outcome)
+    Ok(report.verdict.outcome)
+}
+
+/// Judge every job of a manifest on one engine; a failing job is reported on its own line
+/// and the run goes on.
+fn verify_manifest(args: &VerifyArgs, manifest: &Path) -> anyhow::Result<Status> {
+    let text = String::from_utf8(read_file(manifest)?)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", manifest.display()))?;
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    let mut engine = open_engine(&args.engine)?;
+    let mut cache = ApprovedCache::new(64);
+    let policy = Policy::default();
+    let mut worst = None;
+    let mut out = std::io::stdout().lock();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let job = Job::parse(line).with_context(|| format!("{}:{}", manifest.display(), n + 1));
+        let id = job.as_ref().map(|j| j.id.clone()).unwrap_or_else(|_| format!("line {}", n + 1));
+        let result = job.and_then(|job| {
+            let loaded = job.load(dir)?;
+            Ok(verify::verify(&mut engine, &mut cache, &loaded.capture, &loaded.approved, &policy)?)
+        });
+        let status = match result {
+            Ok(report) => {
+                if args.json {
+                    let mut value = serde_json::to_value(&report)?;
+                    value["id"] = id.into();
+                    writeln!(out, "{value}")?;
+                } else {
+                    let v = &report.verdict;
+                    let findings = v.findings.iter().filter(|f| !f.tolerated).count();
+                    writeln!(out, "{id}\t{}\tsimilarity {:.3}\tcoverage {:.3}\t{findings} findings", v.outcome, v.similarity, v.coverage)?;
+                }
+                Status::Judged(report.verdict.outcome)
+            }
+            Err(e) => {
+                let message = format!("{e:#}");
+                eprintln!("sealcheck: {id}: {message}");
+                if args.json {
+                    writeln!(out, "{}", serde_json::json!({ "id": id, "error": message }))?;
+                } else {
+                    writeln!(out, "{id}\tERROR\t{message}")?;
+                }
+                Status::Failed
+            }
+        };
+        worst = Some(worst.map_or(status, |w: Status| if status.severity() > w.severity() { status } else { w }));
+    }
+    worst.context("the manifest holds no job")
 }
 
 fn open_engine(args: &EngineArgs) -> anyhow::Result<Engine> {

@@ -66,6 +66,10 @@ pub struct Timings {
     pub detect: f64,
     pub crop: f64,
     pub classify: f64,
+    /// The part of `classify` spent recognising sample lines both ways up because the
+    /// classifier's vote was split; 0 when it was not.
+    #[serde(default)]
+    pub orient_retry: f64,
     pub recognise: f64,
     pub total: f64,
 }

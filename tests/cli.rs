@@ -87,3 +87,77 @@ fn verify_exit_codes_follow_the_verdict_and_trouble_is_2() {
     assert_eq!(sealcheck(&["verify", "--image", capture.to_str().unwrap()]).status.code(), Some(2), "no approved document");
     std::fs::remove_dir_all(&scratch).unwrap();
 }
+
+#[test]
+fn a_different_document_is_reported_as_foreign_text_with_provenance() {
+    let samples = repo().join("testdata/samples");
+    let scratch = std::env::temp_dir().join(format!("sealcheck-foreign-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let other = scratch.join("other.txt");
+    std::fs::write(&other, "关于召开二〇二六年度村民代表大会的通知\n各村民小组：经村两委研究，定于十二月五日上午九时在村文化礼堂召开村民代表大会，审议村级财务收支情况和集体经济项目计划。请各位代表准时参加。\n").unwrap();
+    let capture = samples.join("capture.jpg");
+    let annotated = scratch.join("annotated.png");
+    let out = sealcheck(&[
+        "verify",
+        "--json",
+        "--image",
+        capture.to_str().unwrap(),
+        "--approved-text",
+        other.to_str().unwrap(),
+        "--annotate",
+        annotated.to_str().unwrap(),
+    ]);
+    let drawn = image::open(&annotated).map(|i| i.to_rgb8());
+    std::fs::remove_dir_all(&scratch).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let drawn = drawn.expect("the annotated capture is written");
+    assert!(drawn.pixels().any(|p| p.0 == [220, 0, 0]), "foreign lines are boxed red");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"]["outcome"], "MISMATCH");
+    let kinds: Vec<&str> = report["verdict"]["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"foreign_text"), "{kinds:?}");
+    let provenance = &report["provenance"];
+    let sha = sealcheck::models::sha256_hex(&std::fs::read(&capture).unwrap());
+    assert_eq!(provenance["image_sha256"], sha.as_str());
+    assert_eq!(provenance["version"], env!("CARGO_PKG_VERSION"));
+    for role in ["det", "cls", "rec"] {
+        assert_eq!(provenance["model_sha256"][role].as_str().map(str::len), Some(64), "{role}");
+    }
+    assert!(report["verdict"]["policy"]["min_char_prob"].as_f64().is_some(), "the policy applied is recorded");
+    assert!(!report["page"]["lines"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn verify_manifest_judges_every_job_and_reports_failures_on_their_own_line() {
+    let samples = repo().join("testdata/samples");
+    let scratch = std::env::temp_dir().join(format!("sealcheck-manifest-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::copy(samples.join("capture.jpg"), scratch.join("capture.jpg")).unwrap();
+    std::fs::copy(samples.join("approved.txt"), scratch.join("approved.txt")).unwrap();
+    let manifest = scratch.join("jobs.jsonl");
+    std::fs::write(
+        &manifest,
+        [
+            r#"{"id": "good", "image": "capture.jpg", "approved_text_file": "approved.txt", "note": "ignored"}"#,
+            r#"{"id": "gone", "image": "missing.jpg", "approved_text": "x"}"#,
+            "",
+            r#"{"id": "other", "image": "capture.jpg", "approved_text": "完全不同的另一份文件，内容与所盖章的文件毫无关系，共计三十个以上的字符。"}"#,
+            "not json",
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = sealcheck(&["verify", "--json", "--manifest", manifest.to_str().unwrap()]);
+    std::fs::remove_dir_all(&scratch).unwrap();
+    assert_eq!(out.status.code(), Some(2), "a failed job makes the run's status trouble");
+    let results: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ids: Vec<&str> = results.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["good", "gone", "other", "line 5"]);
+    assert_eq!(results[0]["verdict"]["outcome"], "MATCH");
+    assert!(results[1]["error"].as_str().unwrap().contains("missing.jpg"));
+    assert_eq!(results[2]["verdict"]["outcome"], "MISMATCH");
+    assert!(results[3]["error"].as_str().unwrap().contains("not a job"));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 2, "one sentence per failed job: {stderr}");
+}

@@ -12,7 +12,7 @@ use ndarray::{Array4, Axis, Ix2};
 use ort::session::Session;
 
 use crate::config::DetConfig;
-use crate::imaging::{normalise_into, resize};
+use crate::imaging::{blocks_of_32, normalise_into, resize};
 use crate::models::run;
 use crate::page::Quad;
 
@@ -24,7 +24,7 @@ pub fn input_size(width: u32, height: u32, config: &DetConfig, max_pixels: u64) 
     if area > max_pixels as f64 {
         ratio *= (max_pixels as f64 / area).sqrt();
     }
-    let fit = |side: u32, round: fn(f64) -> f64| ((round((side as f64 * ratio).trunc() / 32.0) * 32.0).max(32.0)) as u32;
+    let fit = |side: u32, round: fn(f64) -> f64| blocks_of_32(side as f64 * ratio, round);
     let rounded = (fit(width, f64::round_ties_even), fit(height, f64::round_ties_even));
     if u64::from(rounded.0) * u64::from(rounded.1) <= max_pixels {
         rounded

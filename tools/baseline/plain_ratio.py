@@ -2,6 +2,10 @@
 """The plain-ratio baseline on sealcheck case manifests.
 
     python3 tools/baseline/plain_ratio.py [--split test|tune ...] [--limit N]
+    python3 tools/baseline/plain_ratio.py --rescore [--split test|tune ...]
+
+--rescore keeps the stored predictions and OCR lines and only re-reads the manifests' labels
+(`expected`, `tamper`): for a change of labelling rules, where the images are unchanged.
 
 Sets up its own venv (/work/main/.venv-baseline by default, or $BASELINE_VENV) from
 tools/baseline/requirements.txt the first time (idempotent), then re-runs itself inside it.
@@ -64,17 +68,21 @@ def norm(s: str) -> str:
 
 
 def main() -> None:
-    ensure_venv()
-    from rapidfuzz import fuzz
-    from rapidocr_onnxruntime import RapidOCR
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", action="append", choices=["tune", "test"])
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--cases", type=Path, default=ROOT / "testdata" / "cases")
     ap.add_argument("--out", type=Path, default=ROOT / "testdata" / "baseline")
+    ap.add_argument("--rescore", action="store_true")
     a = ap.parse_args()
     splits = a.split or ["test", "tune"]
+    if a.rescore:
+        for split in splits:
+            rescore(split, a.cases, a.out)
+        return
+    ensure_venv()
+    from rapidfuzz import fuzz
+    from rapidocr_onnxruntime import RapidOCR
     engine = RapidOCR()
 
     def ocr(path: Path) -> list[tuple[str, float]]:
@@ -132,14 +140,36 @@ def main() -> None:
             })
             print(f"{c['id']} expected={c['expected']:10s} predicted={pred:10s} worst={worst:5.1f} "
                   f"chars={total:4d} {secs:.1f}s", flush=True)
-        out = a.out / f"rapidocr-plain-ratio-{split}.jsonl"
-        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
-        summary = summarise(results)
-        summary["split"] = split
-        summary["seconds_total"] = round(time.time() - t0, 1)
-        (a.out / f"rapidocr-plain-ratio-{split}.summary.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        report(split, summary)
+        write(a.out, split, results, round(time.time() - t0, 1))
+
+
+def write(out_dir: Path, split: str, results: list[dict], seconds_total: float) -> None:
+    out = out_dir / f"rapidocr-plain-ratio-{split}.jsonl"
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
+    summary = summarise(results)
+    summary["split"] = split
+    summary["seconds_total"] = seconds_total
+    (out_dir / f"rapidocr-plain-ratio-{split}.summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    report(split, summary)
+
+
+def rescore(split: str, cases_dir: Path, out_dir: Path) -> None:
+    labels = {}
+    for line in (cases_dir / split / "cases.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            c = json.loads(line)
+            labels[c["id"]] = c
+    stored = out_dir / f"rapidocr-plain-ratio-{split}.jsonl"
+    results = [json.loads(l) for l in stored.read_text(encoding="utf-8").splitlines() if l.strip()]
+    for r in results:
+        c = labels[r["id"]]
+        tamper = c.get("tamper")
+        r["expected"] = c["expected"]
+        r["correct"] = r["predicted"] == c["expected"]
+        r["tamper_visible"] = tamper["visible"] if tamper else None
+    seconds = json.loads((out_dir / f"rapidocr-plain-ratio-{split}.summary.json").read_text())["seconds_total"]
+    write(out_dir, split, results, seconds)
 
 
 def summarise(results: list[dict]) -> dict:

@@ -1,0 +1,244 @@
+//! Verification: one capture judged against its approved document, with provenance.
+//!
+//! The approved document arrives as text or as page images. Page images are read with the
+//! same engine as the capture and cached by content hash ([`ApprovedCache`]): a backend
+//! presses many times against one approved document, and reading it costs as much as
+//! reading a capture. A [`Report`] carries everything needed to trust or reproduce the
+//! verdict later: the capture's SHA-256, the model set and its checksums, the policy
+//! (inside the verdict) and the program version.
+//!
+//! [`Job`] is the unit of batch work: a manifest line with an `id`, an `image` and one
+//! approved-document field, paths relative to the manifest. Labelled case manifests are
+//! valid job manifests; their other fields are ignored.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::compare::{Policy, Verdict, compare};
+use crate::engine::{Engine, EngineError};
+use crate::models::sha256_hex;
+use crate::page::Page;
+
+/// The approved document of one verification.
+#[derive(Debug, Clone)]
+pub enum Approved {
+    Text(String),
+    /// Encoded page images, in order; their texts are joined with `\f`.
+    Pages(Vec<Vec<u8>>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the capture: {0}")]
+    Capture(#[source] EngineError),
+    #[error("approved page {page}: {source}")]
+    ApprovedPage {
+        /// 1-based, as a person counts pages.
+        page: usize,
+        #[source]
+        source: EngineError,
+    },
+}
+
+/// Where a result came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    /// SHA-256 of the capture's bytes as received.
+    pub image_sha256: String,
+    pub model_set: String,
+    /// SHA-256 of each model file, by role.
+    pub model_sha256: BTreeMap<String, String>,
+    pub version: &'static str,
+}
+
+/// A verdict with the reading it was judged on and its provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub provenance: Provenance,
+    pub verdict: Verdict,
+    /// The approved text compared against; for page images, what was read from them.
+    pub approved_text: Arc<str>,
+    pub page: Page,
+}
+
+/// Texts read from approved page images, keyed by the SHA-256 of the pages' bytes and
+/// bounded to `capacity` documents (the oldest is dropped first).
+pub struct ApprovedCache {
+    capacity: usize,
+    texts: HashMap<[u8; 32], Arc<str>>,
+    order: VecDeque<[u8; 32]>,
+    reads: usize,
+}
+
+impl ApprovedCache {
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), texts: HashMap::new(), order: VecDeque::new(), reads: 0 }
+    }
+
+    /// How many documents were read rather than found in the cache.
+    pub fn reads(&self) -> usize {
+        self.reads
+    }
+
+    /// The text of an approved document given as page images, read at most once.
+    pub fn text(&mut self, engine: &mut Engine, pages: &[Vec<u8>]) -> Result<Arc<str>, VerifyError> {
+        let mut hasher = Sha256::new();
+        for page in pages {
+            // Each page's own hash, so that page boundaries are part of the key.
+            hasher.update(Sha256::digest(page));
+        }
+        let key: [u8; 32] = hasher.finalize().into();
+        if let Some(text) = self.texts.get(&key) {
+            return Ok(Arc::clone(text));
+        }
+        let mut texts = Vec::with_capacity(pages.len());
+        for (i, bytes) in pages.iter().enumerate() {
+            let page = engine.read_bytes(bytes).map_err(|source| VerifyError::ApprovedPage { page: i + 1, source })?;
+            texts.push(page.text());
+        }
+        let text: Arc<str> = texts.join("\u{c}").into();
+        self.reads += 1;
+        if self.order.len() == self.capacity
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.texts.remove(&oldest);
+        }
+        self.order.push_back(key);
+        self.texts.insert(key, Arc::clone(&text));
+        Ok(text)
+    }
+}
+
+/// Read `capture` and judge it against `approved` under `policy`.
+pub fn verify(
+    engine: &mut Engine,
+    cache: &mut ApprovedCache,
+    capture: &[u8],
+    approved: &Approved,
+    policy: &Policy,
+) -> Result<Report, VerifyError> {
+    let approved_text: Arc<str> = match approved {
+        Approved::Text(text) => text.as_str().into(),
+        Approved::Pages(pages) => cache.text(engine, pages)?,
+    };
+    let page = engine.read_bytes(capture).map_err(VerifyError::Capture)?;
+    let verdict = compare(&page.lines, &approved_text, policy);
+    let models = engine.models();
+    let provenance = Provenance {
+        image_sha256: sha256_hex(capture),
+        model_set: models.name.clone(),
+        model_sha256: models.checksums.iter().cloned().collect(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    Ok(Report { provenance, verdict, approved_text, page })
+}
+
+/// One line of a job manifest.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub image: PathBuf,
+    #[serde(default)]
+    pub approved_text: Option<String>,
+    #[serde(default)]
+    pub approved_text_file: Option<PathBuf>,
+    #[serde(default)]
+    pub approved_images: Option<Vec<PathBuf>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("not a job: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("give exactly one of approved_text, approved_text_file and approved_images")]
+    ApprovedFields,
+    #[error("approved_images is empty")]
+    NoPages,
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not UTF-8 text")]
+    NotText { path: PathBuf },
+}
+
+/// A job's files, read.
+pub struct LoadedJob {
+    pub capture: Vec<u8>,
+    pub approved: Approved,
+}
+
+impl Job {
+    pub fn parse(line: &str) -> Result<Job, JobError> {
+        let job: Job = serde_json::from_str(line)?;
+        let given =
+            [job.approved_text.is_some(), job.approved_text_file.is_some(), job.approved_images.is_some()];
+        if given.iter().filter(|&&g| g).count() != 1 {
+            return Err(JobError::ApprovedFields);
+        }
+        if job.approved_images.as_ref().is_some_and(Vec::is_empty) {
+            return Err(JobError::NoPages);
+        }
+        Ok(job)
+    }
+
+    /// Read the capture and the approved document, resolving relative paths against `dir`.
+    pub fn load(&self, dir: &Path) -> Result<LoadedJob, JobError> {
+        let read = |p: &Path| {
+            let path = dir.join(p);
+            std::fs::read(&path).map_err(|source| JobError::Io { path, source })
+        };
+        let approved = match (&self.approved_text, &self.approved_text_file, &self.approved_images) {
+            (Some(text), ..) => Approved::Text(text.clone()),
+            (_, Some(file), _) => Approved::Text(
+                String::from_utf8(read(file)?).map_err(|_| JobError::NotText { path: dir.join(file) })?,
+            ),
+            (.., Some(pages)) => Approved::Pages(pages.iter().map(|p| read(p)).collect::<Result<_, _>>()?),
+            (None, None, None) => return Err(JobError::ApprovedFields),
+        };
+        Ok(LoadedJob { capture: read(&self.image)?, approved })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_needs_exactly_one_approved_field() {
+        let job = Job::parse(r#"{"id": "a", "image": "x.jpg", "approved_text": "t", "expected": "MATCH"}"#).unwrap();
+        assert_eq!(job.id, "a");
+        for bad in [
+            r#"{"id": "a", "image": "x.jpg"}"#,
+            r#"{"id": "a", "image": "x.jpg", "approved_text": "t", "approved_text_file": "t.txt"}"#,
+        ] {
+            assert!(matches!(Job::parse(bad), Err(JobError::ApprovedFields)), "{bad}");
+        }
+        assert!(matches!(Job::parse(r#"{"id": "a", "image": "x.jpg", "approved_images": []}"#), Err(JobError::NoPages)));
+        assert!(matches!(Job::parse(r#"{"id": "a"}"#), Err(JobError::Json(_))));
+    }
+
+    #[test]
+    fn job_files_are_read_relative_to_the_manifest() {
+        let dir = std::env::temp_dir().join(format!("sealcheck-job-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cap.jpg"), b"jpeg").unwrap();
+        std::fs::write(dir.join("ok.txt"), "批准").unwrap();
+        std::fs::write(dir.join("bad.txt"), [0xff, 0xfe]).unwrap();
+        let job = Job::parse(r#"{"id": "a", "image": "cap.jpg", "approved_text_file": "ok.txt"}"#).unwrap();
+        let loaded = job.load(&dir).unwrap();
+        assert_eq!(loaded.capture, b"jpeg");
+        assert!(matches!(loaded.approved, Approved::Text(ref t) if t == "批准"));
+        let job = Job::parse(r#"{"id": "a", "image": "cap.jpg", "approved_text_file": "bad.txt"}"#).unwrap();
+        assert!(matches!(job.load(&dir), Err(JobError::NotText { .. })));
+        let job = Job::parse(r#"{"id": "a", "image": "missing.jpg", "approved_images": ["cap.jpg"]}"#).unwrap();
+        assert!(matches!(job.load(&dir), Err(JobError::Io { .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
