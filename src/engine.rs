@@ -147,11 +147,12 @@ impl Engine {
                 // to the crop moves it one corner on.
                 let start = (usize::from(turns[i]) + if flips[i] { 2 } else { 0 }) % 4;
                 let quad = prepared.to_original(&quads[i]);
+                let margin = (CUT_MARGIN * line_height(&quad)).max(2.0);
                 let cut = quad.iter().any(|p| {
-                    p[0] <= CUT_MARGIN
-                        || p[1] <= CUT_MARGIN
-                        || p[0] >= image.width() as f32 - 1.0 - CUT_MARGIN
-                        || p[1] >= image.height() as f32 - 1.0 - CUT_MARGIN
+                    p[0] <= margin
+                        || p[1] <= margin
+                        || p[0] >= image.width() as f32 - 1.0 - margin
+                        || p[1] >= image.height() as f32 - 1.0 - margin
                 });
                 Some(Line {
                     text: std::mem::take(&mut reading.text),
@@ -173,8 +174,18 @@ impl Engine {
     }
 }
 
-/// A line whose box comes this close to the frame's edge, in pixels, may run out of it.
-const CUT_MARGIN: f32 = 2.0;
+/// A line whose box comes this close to the frame's edge, in line heights, may run out of
+/// it: the character the edge slices is often not detected, so the box stops short of the
+/// edge. On the tune split, half a line height flags 94 % of the lines the frame cuts
+/// (against 74 % for a 2-pixel margin) and 2 % of whole lines.
+const CUT_MARGIN: f32 = 0.5;
+
+/// A box's height across the text: the shorter of its mean side lengths (whichever corner
+/// the box starts at).
+fn line_height(quad: &[[f32; 2]; 4]) -> f32 {
+    let d = |a: usize, b: usize| (quad[a][0] - quad[b][0]).hypot(quad[a][1] - quad[b][1]);
+    ((d(0, 1) + d(2, 3)) / 2.0).min((d(1, 2) + d(3, 0)) / 2.0)
+}
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0

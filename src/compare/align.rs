@@ -24,11 +24,18 @@ pub(crate) enum Op {
 pub(crate) struct Side<'a> {
     pub keys: &'a [char],
     pub groups: &'a [u8],
+    /// Observed side only (else empty): `framed[i]` says the approved text skipped between
+    /// observed symbols `i - 1` and `i` may lie outside the frame (a cut line ends or starts
+    /// there), so skipping it costs [`FRAMED_GAP`] a symbol instead of [`GAP`]. Without it a
+    /// band capture, whose lines each lose their ends to the frame, aligns its first line
+    /// wherever a few characters happen to fit rather than pay for the hidden text.
+    pub framed: &'a [bool],
 }
 
 impl Side<'_> {
     fn slice(&self, from: usize, to: usize) -> Side<'_> {
-        Side { keys: &self.keys[from..to], groups: &self.groups[from..to] }
+        let framed = if self.framed.is_empty() { self.framed } else { &self.framed[from..=to] };
+        Side { keys: &self.keys[from..to], groups: &self.groups[from..to], framed }
     }
 }
 
@@ -37,6 +44,7 @@ impl Side<'_> {
 const CONFUSABLE: i32 = 3;
 const SUB: i32 = 10;
 const GAP: i32 = 10;
+const FRAMED_GAP: i32 = 1;
 
 /// Largest problem solved by one DP without anchoring (a 2,000-character capture against a
 /// 2,000-character page).
@@ -114,6 +122,7 @@ fn dp(obs: &Side, app: &Side, off: (usize, usize), ends: Ends, ops: &mut Vec<Op>
     let mut cur = vec![0i32; w];
     for i in 1..=m {
         let (bk, bg) = (obs.keys[i - 1], obs.groups[i - 1]);
+        let skip = if obs.framed.get(i) == Some(&true) { FRAMED_GAP } else { GAP };
         let mut left = i as i32 * GAP;
         cur[0] = left;
         let row = &mut dirs[i * w..(i + 1) * w];
@@ -129,7 +138,7 @@ fn dp(obs: &Side, app: &Side, off: (usize, usize), ends: Ends, ops: &mut Vec<Op>
                 SUB
             };
             let diag = above[0] + c;
-            let (gap, gap_dir) = if above[1] <= left { (above[1] + GAP, UP) } else { (left + GAP, LEFT) };
+            let (gap, gap_dir) = if above[1] + GAP <= left + skip { (above[1] + GAP, UP) } else { (left + skip, LEFT) };
             // Ties: a gap beats a match, so traceback (from the end) puts gaps as late as
             // possible (`建筑。[第五条……撂荒。]` rather than `建筑[。第五条……撂荒]。`); a
             // substitution beats a gap, so a misread edge character stays inside the span.
@@ -311,7 +320,7 @@ mod tests {
         let (ak, ag) = side(&filler);
         let band: String = filler.chars().skip(20_000).take(400).collect();
         let (bk, bg) = side(&band);
-        let ops = align(&Side { keys: &bk, groups: &bg }, &Side { keys: &ak, groups: &ag });
+        let ops = align(&Side { keys: &bk, groups: &bg, framed: &[] }, &Side { keys: &ak, groups: &ag, framed: &[] });
         assert_eq!(ops.len(), 400);
         assert!(ops.iter().enumerate().all(|(k, op)| *op == Op::Match(k, 20_000 + k)));
     }
@@ -321,7 +330,7 @@ mod tests {
         let (ak, ag) = side(&"甲".repeat(5000));
         let (bk, bg) = side(&"乙".repeat(5000));
         let mut ops = Vec::new();
-        dp(&Side { keys: &bk, groups: &bg }, &Side { keys: &ak, groups: &ag }, (0, 0), Ends::default(), &mut ops);
+        dp(&Side { keys: &bk, groups: &bg, framed: &[] }, &Side { keys: &ak, groups: &ag, framed: &[] }, (0, 0), Ends::default(), &mut ops);
         assert_eq!(ops.len(), 5000);
         assert!(ops.iter().all(|op| matches!(op, Op::Sub(..))));
     }

@@ -17,10 +17,15 @@
 //!   reading is UNREADABLE, never MATCH.
 //! - **Verdict** (`verdict`) books every difference inside the covered span. Light ones
 //!   (one character; a confusable swap weighs less) are tolerated as OCR noise within a
-//!   total budget; heavier ones are MISMATCH when read confidently, UNREADABLE otherwise.
-//!   Lines flagged `cut` are not faulted for their unmatched ends, `seal_ring` lines are
-//!   ignored, and lines at the capture's edges that do not align are `foreign_text`. All
-//!   thresholds live in [`Policy`], which callers may only tighten.
+//!   total budget, unless the recogniser is sure of them; heavier ones are MISMATCH when
+//!   read confidently, UNREADABLE otherwise. A line the frame cuts is not read whole: it
+//!   anchors the alignment (skipping approved text next to it is cheap) but faults nothing,
+//!   except a critical change it shows. Lines read in another order than printed (two
+//!   columns of a signature row) are no change. `seal_ring` lines are ignored. A line at
+//!   the capture's edge that agrees with the approved text elsewhere is a title or sign-off
+//!   seen past hidden text (the hidden text is a deletion unless a cut line explains it);
+//!   any other line there is `foreign_text`. All thresholds live in [`Policy`], which
+//!   callers may only tighten.
 //!
 //! An empty approved text gives MISMATCH when the capture shows enough confident text
 //! (nothing was approved, so all of it is foreign) and UNREADABLE otherwise.
@@ -60,8 +65,19 @@ pub fn compare(lines: &[Line], approved: &str, policy: &Policy) -> Verdict {
     let (app_keys, obs_keys) = (keys(&app), keys(&obs));
     let app_groups: Vec<u8> = app.iter().zip(&app_critical).map(|(s, &c)| if c { 0 } else { s.group }).collect();
     let obs_groups: Vec<u8> = obs.iter().map(|s| s.group).collect();
-    let ops =
-        align::align(&Side { keys: &obs_keys, groups: &obs_groups }, &Side { keys: &app_keys, groups: &app_groups });
+    // Between two observed symbols, approved text may be hidden by the frame where a cut
+    // line starts or ends.
+    let framed: Vec<bool> = (0..=obs.len())
+        .map(|i| {
+            let cut = |k: usize| obs.get(k).is_some_and(|s: &Sym| lines[s.src].flags.cut);
+            let boundary = i == 0 || i == obs.len() || obs[i - 1].src != obs[i].src;
+            boundary && ((i > 0 && cut(i - 1)) || cut(i))
+        })
+        .collect();
+    let ops = align::align(
+        &Side { keys: &obs_keys, groups: &obs_groups, framed: &framed },
+        &Side { keys: &app_keys, groups: &app_groups, framed: &[] },
+    );
     let cx = verdict::Context {
         lines,
         approved,

@@ -38,10 +38,16 @@ fn is_blank(c: char) -> bool {
 
 /// Punctuation compared by class: typesetting choices (full/half width, enumeration comma
 /// versus comma) vary between the approved file and what a recogniser emits.
+///
+/// Pauses (`，` `、` `。` `.` `·`) are one class: the recogniser tells these small marks apart
+/// poorly (`¥45,000.00` read `¥45.000.00`, `，` read `·`), and which pause a sentence or a
+/// number uses changes nothing agreed; a pause added or dropped still counts. `〇` is the
+/// digit zero written in Chinese (`二〇二四年`), and the recogniser emits `0` for it: same
+/// value, so same key.
 fn key(c: char) -> char {
     match c {
-        ',' | '、' | '﹐' | '﹑' => ',',
-        '.' | '。' | '｡' | '﹒' => '。',
+        ',' | '、' | '﹐' | '﹑' | '.' | '。' | '｡' | '﹒' | '·' | '•' | '・' | '∙' => ',',
+        '〇' => '0',
         ':' | '︰' | '﹕' => ':',
         ';' | '﹔' => ';',
         '(' | '[' | '{' | '【' | '〔' | '〖' | '﹙' | '﹝' => '(',
@@ -50,7 +56,6 @@ fn key(c: char) -> char {
         '》' | '〉' | '>' => '》',
         '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」' | '『' | '』' | '`' => '"',
         '-' | '‐' | '‑' | '–' | '—' | '―' | '−' | '~' | '〜' => '-',
-        '·' | '•' | '・' | '∙' => '·',
         '!' | '﹗' => '!',
         '?' | '﹖' => '?',
         c if c.is_ascii_lowercase() => c.to_ascii_uppercase(),
@@ -64,7 +69,7 @@ fn key(c: char) -> char {
 /// outside critical tokens: there `0`→`O` or `己`→`已` is exactly what a forger would do.
 pub(crate) fn confusable_group(key: char) -> u8 {
     match key {
-        '0' | 'O' | '〇' | 'Q' => 1,
+        '0' | 'O' | 'Q' => 1,
         '1' | 'L' | 'I' | '|' | '丨' => 2,
         '己' | '已' | '巳' => 3,
         '末' | '未' => 4,

@@ -15,6 +15,11 @@ pub struct Policy {
     /// token containing one is unverifiable. 0.90 sits above the probabilities a recogniser
     /// gives to plausible-but-wrong digits under imprint ink. Stricter: higher.
     pub(crate) min_char_prob: f32,
+    /// A critical character read exactly as approved needs at least this probability to
+    /// vouch for its token; below it the token is unverifiable. Lower than `min_char_prob`
+    /// because hiding a change would take the recogniser misreading the changed character as
+    /// exactly the approved one. Stricter: higher.
+    pub(crate) min_agree_prob: f32,
     /// A line with more of its area under a seal imprint than this is not read with
     /// confidence, whatever its probabilities: red ink over black text produces confident
     /// misreads. Stricter: lower.
@@ -27,6 +32,11 @@ pub struct Policy {
     /// is a real change, not recogniser noise. 1.5 tolerates one wrong character but not a
     /// changed two-character name. Stricter: lower.
     pub(crate) max_noise_weight: f32,
+    /// A difference whose characters are all read with at least this probability is not
+    /// noise, however light: on the tune split the recogniser's misreads of faithful prints
+    /// stay below it, while a swapped word (每年 → 每月, 村民 → 居民) is read above it.
+    /// Stricter: lower.
+    pub(crate) max_noise_prob: f32,
     /// Tolerated noise in total, as a share of matched characters: isolated errors are
     /// normal, dozens of them mean the text differs. Stricter: lower.
     pub(crate) max_noise_share: f32,
@@ -45,9 +55,11 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             min_char_prob: 0.90,
+            min_agree_prob: 0.3,
             max_imprint_cover: 0.25,
             min_covered_chars: 20,
             max_noise_weight: 1.5,
+            max_noise_prob: 0.98,
             max_noise_share: 0.05,
             min_aligned_share: 0.5,
             critical_patterns: Vec::new(),
@@ -61,9 +73,11 @@ impl Default for Policy {
 #[serde(deny_unknown_fields)]
 pub struct PolicyOverrides {
     pub min_char_prob: Option<f32>,
+    pub min_agree_prob: Option<f32>,
     pub max_imprint_cover: Option<f32>,
     pub min_covered_chars: Option<usize>,
     pub max_noise_weight: Option<f32>,
+    pub max_noise_prob: Option<f32>,
     pub max_noise_share: Option<f32>,
     pub min_aligned_share: Option<f32>,
     #[serde(default)]
@@ -122,9 +136,11 @@ impl Policy {
         let o = overrides;
         let mut p = Policy::default();
         tighten("min_char_prob", &mut p.min_char_prob, o.min_char_prob, Higher, (0.0, 1.0))?;
+        tighten("min_agree_prob", &mut p.min_agree_prob, o.min_agree_prob, Higher, (0.0, 1.0))?;
         tighten("max_imprint_cover", &mut p.max_imprint_cover, o.max_imprint_cover, Lower, (0.0, 1.0))?;
         tighten("min_covered_chars", &mut p.min_covered_chars, o.min_covered_chars, Higher, (0, usize::MAX))?;
         tighten("max_noise_weight", &mut p.max_noise_weight, o.max_noise_weight, Lower, (0.0, f32::MAX))?;
+        tighten("max_noise_prob", &mut p.max_noise_prob, o.max_noise_prob, Lower, (0.0, 1.0))?;
         tighten("max_noise_share", &mut p.max_noise_share, o.max_noise_share, Lower, (0.0, 1.0))?;
         tighten("min_aligned_share", &mut p.min_aligned_share, o.min_aligned_share, Higher, (0.0, 1.0))?;
         for pattern in &o.critical_patterns {

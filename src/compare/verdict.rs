@@ -120,6 +120,16 @@ impl Tally {
 /// rare, edits of a word or name that keep one of its characters are not.
 const SETTLE: usize = 3;
 
+/// Differing steps from which a run is a clause added or removed rather than misreads.
+const LONG_CHANGE: usize = 8;
+
+/// Most lines a run may hold and still be recognised as the same lines in another order.
+const MAX_REORDERED: usize = 4;
+
+/// Symbols a line needs before agreeing with the approved text away from the covered span
+/// shows it belongs to the document: a title such as 介绍信 has three.
+const MIN_RELOCATED: usize = 3;
+
 /// A confusable swap weighs less than a plain difference: the recogniser makes it often.
 const CONFUSABLE_WEIGHT: f32 = 0.3;
 
@@ -166,6 +176,100 @@ impl Context<'_> {
         }
     }
 
+    /// Where one line's symbols agree with the approved text up to tolerated noise (no
+    /// difference touching a critical symbol, the rest weighing no more than one tolerated
+    /// change): the end of the agreeing stretch nearest before `edge`, or with `after`, its
+    /// start nearest after `edge`; `edge` itself when the line agrees only on the far side
+    /// (read out of order). Semi-global edit distance of the line against the whole text:
+    /// `len × approved` cells, a few million for a long register.
+    fn locate(&self, line: &[usize], edge: usize, after: bool) -> Option<usize> {
+        // Shorter lines agree with some stretch of any document by chance.
+        if line.len() < MIN_RELOCATED {
+            return None;
+        }
+        let n = self.app.len();
+        // Run backwards for `after`, so that the stretch's end in the reversed text is its start.
+        let at = |j: usize| if after { n - 1 - j } else { j };
+        let mut obs: Vec<usize> = line.to_vec();
+        if after {
+            obs.reverse();
+        }
+        // prev[j]: least cost of the line so far as a stretch ending before (reversed) j.
+        let mut prev = vec![0.0f32; n + 1];
+        let mut cur = vec![0.0f32; n + 1];
+        for &i in &obs {
+            let o = &self.obs[i];
+            let ins = if self.obs_critical[i] { f32::INFINITY } else { 1.0 };
+            cur[0] = prev[0] + ins;
+            for j in 0..n {
+                let (a, critical) = (&self.app[at(j)], self.app_critical[at(j)]);
+                let sub = if o.key == a.key {
+                    0.0
+                } else if self.obs_critical[i] || critical {
+                    f32::INFINITY
+                } else if o.group != 0 && o.group == a.group {
+                    CONFUSABLE_WEIGHT
+                } else {
+                    1.0
+                };
+                let del = if critical { f32::INFINITY } else { 1.0 };
+                cur[j + 1] = (prev[j] + sub).min(prev[j + 1] + ins).min(cur[j] + del);
+            }
+            std::mem::swap(&mut prev, &mut cur);
+        }
+        let fits = |r: usize| prev[r] <= self.policy.max_noise_weight;
+        let boundary = |r: usize| if after { n - r } else { r };
+        let near = if after {
+            (0..=n).filter(|&r| fits(r) && boundary(r) >= edge).min_by_key(|&r| boundary(r))
+        } else {
+            (0..=n).filter(|&r| fits(r) && boundary(r) <= edge).max_by_key(|&r| boundary(r))
+        };
+        near.map(boundary).or_else(|| (0..=n).any(fits).then_some(edge))
+    }
+
+    /// Whether a run's observed lines, taken in some other order, are exactly its approved
+    /// text, pauses and brackets aside: two columns of a signature row read right before
+    /// left change nothing.
+    fn reordered(&self, obs: &[usize], app: Option<Range<usize>>) -> bool {
+        let Some(app) = app else { return false };
+        let chunks: Vec<Vec<char>> = obs
+            .chunk_by(|&a, &b| self.line_of(a) == self.line_of(b))
+            .map(|c| c.iter().filter(|&&i| bears_value(self.obs[i].ch)).map(|&i| self.obs[i].key).collect())
+            .collect();
+        if !(2..=MAX_REORDERED).contains(&chunks.len()) || chunks.iter().any(Vec::is_empty) {
+            return false;
+        }
+        let want: Vec<char> = self.app[app].iter().filter(|s| bears_value(s.ch)).map(|s| s.key).collect();
+        fn fits(want: &[char], chunks: &[Vec<char>], used: &mut [bool]) -> bool {
+            if want.is_empty() {
+                return used.iter().all(|&u| u);
+            }
+            (0..chunks.len()).any(|k| {
+                if used[k] || !want.starts_with(&chunks[k]) {
+                    return false;
+                }
+                used[k] = true;
+                let ok = fits(&want[chunks[k].len()..], chunks, used);
+                used[k] = false;
+                ok
+            })
+        }
+        fits(&want, &chunks, &mut vec![false; chunks.len()])
+    }
+
+    /// Approved symbols `gap` not shown between a line placed outside the span and the span.
+    fn missing(&self, gap: Range<usize>, line: &[usize], tally: &mut Tally, findings: &mut Vec<Finding>) {
+        let critical = self.app_critical[gap.clone()].iter().any(|&c| c);
+        let weight = if critical { f32::INFINITY } else { gap.len() as f32 };
+        let confident = line.iter().any(|&i| self.confident[i]);
+        let tolerated = tally.book(weight, confident, self.policy);
+        let mut finding = self.observed_finding(FindingKind::Deletion, line, tolerated);
+        finding.observed = None;
+        let (span, text) = self.approved_text(gap.start, gap.end);
+        (finding.approved_span, finding.approved) = (Some(span), Some(text));
+        findings.push(finding);
+    }
+
     /// One finding per line for observed symbols with no place in the approved text.
     ///
     /// Foreign amounts or dates are never noise, however short: a lone `陆` on a line of its
@@ -202,12 +306,17 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
     // (a lone changed `0`→`O` closing the page must not pass for a stray mark).
     let aligned: Vec<bool> =
         line_matched.iter().zip(&line_len).map(|(&m, &n)| n < 2 || (m > 0 && 2 * m >= n)).collect();
+    // The frame hides characters and may slice the one at its edge into a misread, but a
+    // digit of a token read with confidence next to the aligned core is in plain view.
     let excused: Vec<bool> = (0..cx.obs.len())
         .map(|i| {
             let l = cx.line_of(i);
-            cx.cut(i) && (!aligned[l] || core[l].is_none_or(|(f, last)| i < f || i > last))
+            let shown = aligned[l] && cx.obs_critical[i] && cx.confident[i] && bears_value(cx.obs[i].ch);
+            cx.cut(i) && !shown && (!aligned[l] || core[l].is_none_or(|(f, last)| i < f || i > last))
         })
         .collect();
+    let testifies = testifying_lines(cx, ops);
+    let silent: Vec<bool> = (0..cx.obs.len()).map(|i| excused[i] || !testifies[cx.line_of(i)]).collect();
     let counted: Vec<usize> = (0..cx.obs.len()).filter(|&i| !excused[i]).collect();
     let match_obs = |op: &Op| if let Op::Match(i, _) = *op { Some(i) } else { None };
     let matched: Vec<usize> = ops.iter().filter_map(match_obs).collect();
@@ -219,20 +328,24 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
         findings: Vec::new(),
         policy: policy.clone(),
     };
-    if counted.is_empty() {
-        return verdict;
-    }
     let mut tally = Tally::default();
-    verdict.similarity = matched.len() as f32 / counted.len() as f32;
-    if (matched.len() as f32) < policy.min_aligned_share * counted.len() as f32 {
+    // Whether the capture shows this document at all is asked of everything it shows: cut
+    // lines are excused their unaligned text only once the document is known to be this one.
+    let all: Vec<usize> = (0..cx.obs.len()).collect();
+    if (matched.len() as f32) < policy.min_aligned_share * all.len() as f32 {
         // Not this document (or nothing approved): all of it is foreign text.
-        cx.foreign(&counted, &mut tally, &mut verdict.findings);
-        let confident = counted.iter().filter(|&&i| cx.confident[i]).count();
+        verdict.similarity = matched.len() as f32 / all.len().max(1) as f32;
+        cx.foreign(&all, &mut tally, &mut verdict.findings);
+        let confident = all.iter().filter(|&&i| cx.confident[i]).count();
         if confident >= policy.min_covered_chars {
             verdict.outcome = Outcome::Mismatch;
         }
         return verdict;
     }
+    if counted.is_empty() {
+        return verdict;
+    }
+    verdict.similarity = matched.len() as f32 / counted.len() as f32;
     // The covered span runs between aligned characters of lines that match somewhere; a
     // line matching nowhere at the capture's edges is foreign, whatever the DP paired it with.
     let inside = |op: &Op| match *op {
@@ -251,19 +364,51 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
     verdict.covered_span = Some(cx.char_span(first_j, last_j + 1));
     verdict.coverage = (last_j + 1 - first_j) as f32 / cx.app.len() as f32;
 
-    let outside: Vec<usize> = ops[..first]
-        .iter()
-        .chain(&ops[last + 1..])
-        .filter_map(|op| match *op {
-            Op::Ins(i) | Op::Sub(i, _) | Op::Match(i, _) => Some(i).filter(|&i| !excused[i]),
-            Op::Del(_) => None,
-        })
-        .collect();
+    let outside_obs = |ops: &[Op]| -> Vec<usize> {
+        ops.iter()
+            .filter_map(|op| match *op {
+                Op::Ins(i) | Op::Sub(i, _) | Op::Match(i, _) => Some(i).filter(|&i| !excused[i]),
+                Op::Del(_) => None,
+            })
+            .collect()
+    };
+    let mut in_span = vec![false; cx.lines.len()];
+    for op in &ops[first..=last] {
+        if let Op::Match(i, _) | Op::Sub(i, _) | Op::Ins(i) = *op {
+            in_span[cx.line_of(i)] = true;
+        }
+    }
+    // A title or sign-off line that agrees with the approved text outside the span is this
+    // document, set apart from the span by text the capture does not show. That text is
+    // framing when a line the frame cuts borders it, else it is missing: a Deletion.
+    let mut outside = Vec::new();
+    for (after, obs) in [(false, outside_obs(&ops[..first])), (true, outside_obs(&ops[last + 1..]))] {
+        let mut lines: Vec<&[usize]> = obs.chunk_by(|&a, &b| cx.line_of(a) == cx.line_of(b)).collect();
+        if !after {
+            lines.reverse(); // innermost first
+        }
+        let edge = if after { last_j + 1 } else { first_j };
+        for (k, line) in lines.into_iter().enumerate() {
+            let whole = !in_span[cx.line_of(line[0])];
+            match whole.then(|| cx.locate(line, edge, after)).flatten() {
+                None => outside.extend_from_slice(line),
+                Some(at) if k == 0 => {
+                    let gap = if after { edge..at } else { at..edge };
+                    let toward = if after { line[0].checked_sub(1) } else { Some(line[line.len() - 1] + 1) };
+                    let framed = cx.cut(line[0]) || toward.is_some_and(|i| i < cx.obs.len() && cx.cut(i));
+                    if !gap.is_empty() && !framed {
+                        cx.missing(gap, line, &mut tally, &mut verdict.findings);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
     cx.foreign(&outside, &mut tally, &mut verdict.findings);
 
     let matched: Vec<usize> = ops[first..=last].iter().filter_map(match_obs).collect();
     let mut seen =
-        Seen { obs_at: vec![None; last_j + 1 - first_j], unseen: vec![false; last_j + 1 - first_j], first_j };
+        Seen { obs_at: vec![None; last_j + 1 - first_j], first_j };
     let mut differing = 0;
     let mut k = first;
     while k <= last {
@@ -284,11 +429,11 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
         });
         let after = ops.get(end).and_then(|op| if let Op::Match(i, _) = *op { Some(i) } else { None });
         let seg = Segment { ops: &ops[k..end], before, after };
-        differing += seg.judge(cx, &excused, &mut seen, &mut tally, &mut verdict.findings);
+        differing += seg.judge(cx, &excused, &silent, &mut seen, &mut tally, &mut verdict.findings);
         k = end;
     }
     verdict.similarity = matched.len() as f32 / (matched.len() + differing) as f32;
-    check_unverifiable(cx, &seen, &mut tally, &mut verdict.findings);
+    check_unverifiable(cx, &seen, &silent, &mut tally, &mut verdict.findings);
 
     let matched_confident = matched.iter().filter(|&&i| cx.confident[i]).count() as f32;
     // The budget bounds all noise together, so that calling more of it unconfident (a
@@ -308,8 +453,6 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
 /// What each approved position inside the covered span was read as.
 struct Seen {
     obs_at: Vec<Option<usize>>,
-    /// Covered positions hidden by a cut line's missing end.
-    unseen: Vec<bool>,
     first_j: usize,
 }
 
@@ -346,10 +489,16 @@ impl Segment<'_> {
         &self,
         cx: &Context,
         excused: &[bool],
+        silent: &[bool],
         seen: &mut Seen,
         tally: &mut Tally,
         findings: &mut Vec<Finding>,
     ) -> usize {
+        // Text missing next to a line that does not testify is not known to be missing,
+        // unless it is missing from inside that line (a digit dropped between two read ones).
+        let beside_silent = self.before.is_some_and(|(i, _)| silent[i]) || self.after.is_some_and(|i| silent[i]);
+        let within_line =
+            matches!((self.before, self.after), (Some((a, _)), Some(b)) if cx.line_of(a) == cx.line_of(b));
         let cut_end = self.at_cut_end(cx, excused);
         let mut obs = Vec::new();
         let mut app: Option<Range<usize>> = None;
@@ -360,26 +509,34 @@ impl Segment<'_> {
         for &op in self.ops {
             let (i, j, critical_here, w) = match op {
                 Op::Match(i, j) => (Some(i), Some(j), false, 0.0),
+                // Only value-bearing symbols (digits, numerals, units, letters) make a
+                // difference critical: a pause or currency sign misread inside an amount
+                // (`¥` read `Y`) leaves the amount as it was, and is booked like any other
+                // noise; a numeral read in its place is not.
                 Op::Sub(i, j) => {
                     let confusable = cx.is_confusable(i, j);
                     let w = if confusable { CONFUSABLE_WEIGHT } else { 1.0 };
-                    (Some(i), Some(j), cx.app_critical[j] || (cx.obs_critical[i] && !confusable), w)
+                    let valued = bears_value(cx.app[j].ch) || is_numeral(cx.obs[i].ch);
+                    (Some(i), Some(j), valued && (cx.app_critical[j] || (cx.obs_critical[i] && !confusable)), w)
                 }
                 // Token material itself, or inserted into the middle of an approved token.
                 Op::Ins(i) => {
                     let into_token =
                         last_j.is_some_and(|j| cx.app_critical[j] && cx.app_critical.get(j + 1) == Some(&true));
-                    (Some(i), None, cx.obs_critical[i] || into_token, 1.0)
+                    (Some(i), None, bears_value(cx.obs[i].ch) && (cx.obs_critical[i] || into_token), 1.0)
                 }
-                Op::Del(j) => (None, Some(j), cx.app_critical[j], 1.0),
+                Op::Del(j) => (None, Some(j), bears_value(cx.app[j].ch) && cx.app_critical[j], 1.0),
             };
             let differs = !matches!(op, Op::Match(..));
             last_j = j.or(last_j);
             let slot = j.and_then(|j| seen.slot(j));
-            if differs && i.map_or(cut_end, |i| excused[i]) {
-                if let Some(k) = slot {
-                    seen.unseen[k] = true;
-                }
+            // A line that does not testify faults nothing, except a critical change read
+            // inside it: a forged digit the capture shows is not excused by the frame's edge.
+            let framed = match i {
+                Some(i) => silent[i] && (excused[i] || !critical_here),
+                None => cut_end || (beside_silent && !(critical_here && within_line)),
+            };
+            if differs && framed {
                 continue;
             }
             if let Some(k) = slot {
@@ -398,11 +555,21 @@ impl Segment<'_> {
         if steps == 0 {
             return 0;
         }
+        if cx.reordered(&obs, app.clone()) {
+            return 0;
+        }
         // Deletions are judged by the reading around them.
         let neighbours: Vec<usize> = self.before.map(|(i, _)| i).into_iter().chain(self.after).collect();
         let judged_by = if obs.is_empty() { &neighbours } else { &obs };
-        let all_confident = judged_by.iter().all(|&i| cx.confident[i]);
-        let any_confident = judged_by.iter().any(|&i| cx.confident[i]);
+        // Pauses and brackets carry no value: their probabilities make no reading doubtful.
+        let valued: Vec<usize> = judged_by.iter().copied().filter(|&i| bears_value(cx.obs[i].ch)).collect();
+        let judged = if valued.is_empty() { judged_by.as_slice() } else { &valued };
+        let share = judged.iter().filter(|&&i| cx.confident[i]).count() as f32 / judged.len().max(1) as f32;
+        // OCR noise does not invent or drop a clause: a long run is a change once most of
+        // it (or, for a deletion, a neighbour) is read with confidence.
+        let long = steps >= LONG_CHANGE && share >= if obs.is_empty() { 0.5 } else { 0.8 };
+        let all_confident = share == 1.0 || long;
+        let any_confident = share > 0.0;
         let (kind, tolerated) = if critical {
             if all_confident {
                 tally.mismatch = true;
@@ -417,7 +584,18 @@ impl Segment<'_> {
                 (true, _) => FindingKind::Deletion,
                 (false, false) => FindingKind::Substitution,
             };
-            (kind, tally.book(weight, any_confident, cx.policy))
+            // A plain (not confusable) difference the recogniser is sure of is a change,
+            // however small: 每年 → 每月 is one character.
+            let sure = !obs.is_empty()
+                && weight >= 1.0
+                && !valued.is_empty()
+                && valued.iter().all(|&i| cx.prob[i] >= cx.policy.max_noise_prob);
+            if sure {
+                tally.mismatch = true;
+                (kind, false)
+            } else {
+                (kind, tally.book(weight, any_confident, cx.policy))
+            }
         };
         let mut finding = cx.observed_finding(kind, &obs, tolerated);
         if obs.is_empty() {
@@ -437,9 +615,64 @@ impl Segment<'_> {
     }
 }
 
-/// Critical tokens that agree but could not be read with confidence (or were hidden by a
-/// cut line inside the span): a forger presses the seal over the amount they changed.
-fn check_unverifiable(cx: &Context, seen: &Seen, tally: &mut Tally, findings: &mut Vec<Finding>) {
+/// Whether a symbol carries part of a critical token's value: digits, numerals, units and
+/// letters do; pauses, brackets and currency signs only format it.
+fn bears_value(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Digits and Chinese numerals, the symbols an amount's value is written in.
+fn is_numeral(c: char) -> bool {
+    c.is_numeric() || "〇零一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟".contains(c)
+}
+
+/// Which lines testify: a line the frame cuts is not read whole (its edge characters are
+/// sliced, its text may run on outside), so its noise and the text missing beside it fault
+/// nothing; only a critical change it shows does. It still anchors the alignment and the
+/// covered span. A line flagged `cut` that reads a whole approved paragraph, first character
+/// to last, was seen whole after all (short signature and date lines near the frame's edge
+/// are flagged falsely), and testifies.
+fn testifying_lines(cx: &Context, ops: &[Op]) -> Vec<bool> {
+    let mut matched_j = vec![None; cx.obs.len()];
+    for op in ops {
+        if let Op::Match(i, j) = *op {
+            matched_j[i] = Some(j);
+        }
+    }
+    // Whether a paragraph break (or the text's end) lies between approved symbols j-1 and j.
+    let break_before = |j: usize| {
+        if j == 0 || j >= cx.app.len() {
+            return true;
+        }
+        let (from, to) = (cx.app[j - 1].src + 1, cx.app[j].src);
+        cx.approved[cx.char_bytes[from]..cx.char_bytes[to]].contains(['\n', '\u{c}'])
+    };
+    let mut ends: Vec<Option<(usize, usize)>> = vec![None; cx.lines.len()];
+    for (i, s) in cx.obs.iter().enumerate() {
+        let e = &mut ends[s.src];
+        *e = Some(e.map_or((i, i), |(f, _)| (f, i)));
+    }
+    cx.lines
+        .iter()
+        .zip(&ends)
+        .map(|(line, ends)| {
+            !line.flags.cut
+                || ends.is_some_and(|(f, l)| {
+                    matches!((matched_j[f], matched_j[l]), (Some(a), Some(b)) if break_before(a) && break_before(b + 1))
+                })
+        })
+        .collect()
+}
+
+/// Critical tokens that agree but could not be read with confidence: a forger presses the
+/// seal over the amount they changed.
+///
+/// A token read exactly as approved is unverifiable only when one of its characters was read
+/// with less than `min_agree_prob`: for it to hide a change, the recogniser would have to read
+/// the changed character as exactly the approved one, and such misreads come with low
+/// probabilities. Characters on lines that do not testify, and parts of a token outside the
+/// frame, vouch for nothing and fault nothing.
+fn check_unverifiable(cx: &Context, seen: &Seen, silent: &[bool], tally: &mut Tally, findings: &mut Vec<Finding>) {
     let span = seen.first_j..seen.first_j + seen.obs_at.len();
     let flagged: Vec<[usize; 2]> = findings
         .iter()
@@ -457,8 +690,13 @@ fn check_unverifiable(cx: &Context, seen: &Seen, tally: &mut Tally, findings: &m
             continue;
         }
         let read: Vec<usize> = visible.clone().filter_map(|j| seen.obs_at[j - span.start]).collect();
-        let hidden = visible.clone().any(|j| seen.unseen[j - span.start]);
-        if !hidden && read.iter().all(|&i| cx.confident[i]) {
+        let doubtful = |i: usize| {
+            !silent[i]
+                && bears_value(cx.obs[i].ch)
+                && (cx.prob[i] < cx.policy.min_agree_prob
+                    || cx.lines[cx.line_of(i)].flags.imprint_cover > cx.policy.max_imprint_cover)
+        };
+        if !read.iter().any(|&i| doubtful(i)) {
             continue;
         }
         tally.unreadable = true;

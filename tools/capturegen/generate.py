@@ -358,11 +358,24 @@ def make_capture(rng, split, printed, layout, font_spec, seal_font, *, kind, tin
         # so a change under the imprint is a visible change.
         return i in vis_idx
 
+    def shown(i, s, e):
+        # Whether characters s..e (block offsets) of line i are wholly inside the frame: a
+        # changed digit on a line the frame cuts elsewhere is still in plain view.
+        l = lines[i]
+        a, b = max(s, l["start"]) - l["start"], min(e, l["end"]) - l["start"]
+        if a >= b:
+            return True
+        x0, x1 = l["xs"][a], l["xs"][b]
+        _, y0, _, y1 = l["box"]
+        q = C.apply_h(Hm, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        return bool(((q[:, 0] >= 0) & (q[:, 0] <= W) & (q[:, 1] >= 0) & (q[:, 1] <= Hh)).all())
+
     visible = False
     if tinfo:
         k_ = tinfo["kind"]
         if k_ in ("digit", "amount", "swap"):
-            visible = bool(changed) and all(readable(i) for i in changed) and \
+            s_, e_ = tinfo["span"]
+            visible = bool(changed) and all(shown(i, s_, e_) for i in changed) and \
                 any(norm(lines[i]["text"]) not in approved_norm for i in changed)
         elif k_ in ("clause_added", "other_document"):
             visible = any(readable(i) and len(norm(lines[i]["text"])) >= 4 and norm(lines[i]["text"]) not in approved_norm

@@ -118,7 +118,7 @@ def wrap(text: str, fnt, max_w: float, first_indent: float):
 
 def render_page(doc, layout: Layout, font_spec, ink: int = 0):
     """Render `doc` (a docs.Doc) on a white A4 'L' page. Returns (image, lines) where each line is
-    dict(block, start, end, text, box=(x0, y0, x1, y1)) in page pixels, in reading order."""
+    dict(block, start, end, text, xs, box=(x0, y0, x1, y1)) in page pixels, in reading order."""
     while True:
         img, lines, ok = _render_try(doc, layout, font_spec, ink)
         if ok or layout.body_pt <= 9:
@@ -147,7 +147,10 @@ def _render_try(doc, layout: Layout, font_spec, ink: int):
         bb = draw.textbbox((x, baseline), text, font=fnt, anchor="ls")
         draw.text((x, baseline), text, font=fnt, fill=ink, anchor="ls")
         pad = 0.06 * fnt.size
-        lines.append(dict(block=block, start=s, end=e, text=text,
+        # xs[k]: page x where character k starts (xs[len] is the end), so ground truth can
+        # tell which characters of a line the frame shows.
+        xs = [x + fnt.getlength(text[:k]) for k in range(len(text) + 1)]
+        lines.append(dict(block=block, start=s, end=e, text=text, xs=xs,
                           box=(bb[0] - pad, bb[1] - pad, bb[2] + pad, bb[3] + pad)))
 
     for bi, (style, text) in enumerate(doc.blocks):
