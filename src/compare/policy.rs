@@ -11,9 +11,10 @@ use thiserror::Error;
 /// defaults allow. It serialises with every field, so a verdict records what was applied.
 #[derive(Debug, Clone, Serialize)]
 pub struct Policy {
-    /// A character read with lower probability is not "read with confidence": a critical
-    /// token containing one is unverifiable. 0.90 sits above the probabilities a recogniser
-    /// gives to plausible-but-wrong digits under imprint ink. Stricter: higher.
+    /// A character read with lower probability is not "read with confidence": a difference
+    /// in a critical token read so is unverifiable rather than a change, and other
+    /// differences read so are unconfident noise. 0.90 sits above the probabilities a
+    /// recogniser gives to plausible-but-wrong digits under imprint ink. Stricter: higher.
     pub(crate) min_char_prob: f32,
     /// A critical character read exactly as approved needs at least this probability to
     /// vouch for its token; below it the token is unverifiable. Lower than `min_char_prob`
@@ -33,9 +34,9 @@ pub struct Policy {
     /// changed two-character name. Stricter: lower.
     pub(crate) max_noise_weight: f32,
     /// A difference whose characters are all read with at least this probability is not
-    /// noise, however light: on the tune split the recogniser's misreads of faithful prints
-    /// stay below it, while a swapped word (每年 → 每月, 村民 → 居民) is read above it.
-    /// Stricter: lower.
+    /// noise, however light: on the tune split it catches all three one-character swaps
+    /// (每年 → 每月, 村民 → 居民, 有效期 → 有效期满) and rejects one faithful capture (a `我`
+    /// read `信` at 1.00). Stricter: lower.
     pub(crate) max_noise_prob: f32,
     /// Tolerated noise in total, as a share of matched characters: isolated errors are
     /// normal, dozens of them mean the text differs. Stricter: lower.
