@@ -132,6 +132,41 @@ pub enum ApprovedSource {
     Images(Vec<PathBuf>),
 }
 
+/// Why the approved fields of a case or a job do not name one document.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApprovedFieldsError {
+    #[error("exactly one of approved_text, approved_text_file, approved_images is required, found {0:?}")]
+    Count(Vec<&'static str>),
+    #[error("approved_images is empty")]
+    NoPages,
+}
+
+impl ApprovedSource {
+    /// The document named by a manifest line's three approved fields, exactly one of which
+    /// is given (cases and `sealcheck verify --manifest` jobs share the rule).
+    pub fn from_fields(
+        text: Option<String>,
+        file: Option<PathBuf>,
+        images: Option<Vec<PathBuf>>,
+    ) -> Result<Self, ApprovedFieldsError> {
+        let found: Vec<&'static str> = [
+            ("approved_text", text.is_some()),
+            ("approved_text_file", file.is_some()),
+            ("approved_images", images.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
+        match (text, file, images) {
+            (Some(t), None, None) => Ok(ApprovedSource::Text(t)),
+            (None, Some(p), None) => Ok(ApprovedSource::TextFile(p)),
+            (None, None, Some(v)) if v.is_empty() => Err(ApprovedFieldsError::NoPages),
+            (None, None, Some(v)) => Ok(ApprovedSource::Images(v)),
+            _ => Err(ApprovedFieldsError::Count(found)),
+        }
+    }
+}
+
 /// One case of a manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "CaseRepr", into = "CaseRepr")]
@@ -202,15 +237,12 @@ pub struct CaseRepr {
 pub enum FormatError {
     #[error("a case needs a non-empty id")]
     EmptyId,
-    #[error(
-        "case {id}: exactly one of approved_text, approved_text_file, approved_images is required, found {found:?}"
-    )]
-    ApprovedSourceCount {
+    #[error("case {id}: {source}")]
+    Approved {
         id: String,
-        found: Vec<&'static str>,
+        #[source]
+        source: ApprovedFieldsError,
     },
-    #[error("case {id}: approved_images is empty")]
-    EmptyApprovedImages { id: String },
     #[error("case {id}: rotation_degrees {value} is outside [0, 360)")]
     Rotation { id: String, value: f32 },
     #[error("case {id}: {list}[{index}]: imprint_cover {value} is outside [0, 1]")]
@@ -235,29 +267,9 @@ impl TryFrom<CaseRepr> for Case {
         if r.id.trim().is_empty() {
             return Err(FormatError::EmptyId);
         }
-        let mut found = Vec::new();
-        if r.approved_text.is_some() {
-            found.push("approved_text");
-        }
-        if r.approved_text_file.is_some() {
-            found.push("approved_text_file");
-        }
-        if r.approved_images.is_some() {
-            found.push("approved_images");
-        }
-        if found.len() != 1 {
-            return Err(FormatError::ApprovedSourceCount { id: r.id, found });
-        }
-        let approved = if let Some(t) = r.approved_text {
-            ApprovedSource::Text(t)
-        } else if let Some(p) = r.approved_text_file {
-            ApprovedSource::TextFile(p)
-        } else {
-            let imgs = r.approved_images.unwrap_or_default();
-            if imgs.is_empty() {
-                return Err(FormatError::EmptyApprovedImages { id: r.id });
-            }
-            ApprovedSource::Images(imgs)
+        let approved = match ApprovedSource::from_fields(r.approved_text, r.approved_text_file, r.approved_images) {
+            Ok(approved) => approved,
+            Err(source) => return Err(FormatError::Approved { id: r.id, source }),
         };
         if !(r.rotation_degrees.is_finite() && (0.0..360.0).contains(&r.rotation_degrees)) {
             return Err(FormatError::Rotation {
@@ -747,7 +759,7 @@ mod tests {
             assert!(
                 matches!(
                     err,
-                    LineError::Format(FormatError::ApprovedSourceCount { .. })
+                    LineError::Format(FormatError::Approved { source: ApprovedFieldsError::Count(_), .. })
                 ),
                 "{err}"
             );
@@ -755,7 +767,7 @@ mod tests {
         let err = Case::from_json_line(&format!("{{{BASE},\"approved_images\":[]}}")).unwrap_err();
         assert!(matches!(
             err,
-            LineError::Format(FormatError::EmptyApprovedImages { .. })
+            LineError::Format(FormatError::Approved { source: ApprovedFieldsError::NoPages, .. })
         ));
     }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::cases::{ApprovedFieldsError, ApprovedSource};
 use crate::compare::{Policy, Verdict, compare};
 use crate::engine::{Engine, EngineError};
 use crate::models::sha256_hex;
@@ -137,27 +138,34 @@ pub fn verify(
     Ok(Report { provenance, verdict, approved_text, page })
 }
 
-/// One line of a job manifest.
-#[derive(Debug, Clone, Deserialize)]
+/// One line of a job manifest: `id`, `image` and one approved field, as in a case line
+/// (other fields, such as a case's labels, are ignored).
+#[derive(Debug, Clone)]
 pub struct Job {
     pub id: String,
     pub image: PathBuf,
+    pub approved: ApprovedSource,
+}
+
+/// The fields a job reads.
+#[derive(Deserialize)]
+struct JobRepr {
+    id: String,
+    image: PathBuf,
     #[serde(default)]
-    pub approved_text: Option<String>,
+    approved_text: Option<String>,
     #[serde(default)]
-    pub approved_text_file: Option<PathBuf>,
+    approved_text_file: Option<PathBuf>,
     #[serde(default)]
-    pub approved_images: Option<Vec<PathBuf>>,
+    approved_images: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("not a job: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("give exactly one of approved_text, approved_text_file and approved_images")]
-    ApprovedFields,
-    #[error("approved_images is empty")]
-    NoPages,
+    #[error(transparent)]
+    Approved(#[from] ApprovedFieldsError),
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -176,16 +184,9 @@ pub struct LoadedJob {
 
 impl Job {
     pub fn parse(line: &str) -> Result<Job, JobError> {
-        let job: Job = serde_json::from_str(line)?;
-        let given =
-            [job.approved_text.is_some(), job.approved_text_file.is_some(), job.approved_images.is_some()];
-        if given.iter().filter(|&&g| g).count() != 1 {
-            return Err(JobError::ApprovedFields);
-        }
-        if job.approved_images.as_ref().is_some_and(Vec::is_empty) {
-            return Err(JobError::NoPages);
-        }
-        Ok(job)
+        let r: JobRepr = serde_json::from_str(line)?;
+        let approved = ApprovedSource::from_fields(r.approved_text, r.approved_text_file, r.approved_images)?;
+        Ok(Job { id: r.id, image: r.image, approved })
     }
 
     /// Read the capture and the approved document, resolving relative paths against `dir`.
@@ -194,13 +195,14 @@ impl Job {
             let path = dir.join(p);
             std::fs::read(&path).map_err(|source| JobError::Io { path, source })
         };
-        let approved = match (&self.approved_text, &self.approved_text_file, &self.approved_images) {
-            (Some(text), ..) => Approved::Text(text.clone()),
-            (_, Some(file), _) => Approved::Text(
+        let approved = match &self.approved {
+            ApprovedSource::Text(text) => Approved::Text(text.clone()),
+            ApprovedSource::TextFile(file) => Approved::Text(
                 String::from_utf8(read(file)?).map_err(|_| JobError::NotText { path: dir.join(file) })?,
             ),
-            (.., Some(pages)) => Approved::Pages(pages.iter().map(|p| read(p)).collect::<Result<_, _>>()?),
-            (None, None, None) => return Err(JobError::ApprovedFields),
+            ApprovedSource::Images(pages) => {
+                Approved::Pages(pages.iter().map(|p| read(p)).collect::<Result<_, _>>()?)
+            }
         };
         Ok(LoadedJob { capture: read(&self.image)?, approved })
     }
@@ -218,9 +220,9 @@ mod tests {
             r#"{"id": "a", "image": "x.jpg"}"#,
             r#"{"id": "a", "image": "x.jpg", "approved_text": "t", "approved_text_file": "t.txt"}"#,
         ] {
-            assert!(matches!(Job::parse(bad), Err(JobError::ApprovedFields)), "{bad}");
+            assert!(matches!(Job::parse(bad), Err(JobError::Approved(ApprovedFieldsError::Count(_)))), "{bad}");
         }
-        assert!(matches!(Job::parse(r#"{"id": "a", "image": "x.jpg", "approved_images": []}"#), Err(JobError::NoPages)));
+        assert!(matches!(Job::parse(r#"{"id": "a", "image": "x.jpg", "approved_images": []}"#), Err(JobError::Approved(ApprovedFieldsError::NoPages))));
         assert!(matches!(Job::parse(r#"{"id": "a"}"#), Err(JobError::Json(_))));
     }
 
