@@ -13,6 +13,7 @@ use imageproc::rect::Rect;
 use thiserror::Error;
 
 use crate::compare::{Finding, FindingKind, Verdict};
+use crate::geometry::dist;
 use crate::imaging::turn;
 use crate::page::{Line, Point, Quad};
 
@@ -276,7 +277,7 @@ fn place_labels(font: &Font, quads: &[Quad], findings: &[Finding], (width, heigh
         }
         // The text's own height: from its top-left corner to its bottom-left.
         let quad = &quads[line];
-        let text_px = 0.8 * (quad[3][0] - quad[0][0]).hypot(quad[3][1] - quad[0][1]);
+        let text_px = 0.8 * dist(quad[0], quad[3]);
         let scale = PxScale::from(text_px.clamp(TEXT_PX[0], TEXT_PX[1]));
         let (tw, th) = text_size(scale, &font.face, &text);
         let (bw, bh) = (tw + 2 * PAD, th + 2 * PAD);

@@ -13,6 +13,7 @@ use crate::config::{EngineConfig, PageConfig};
 use crate::crop::crop_lines;
 use crate::decode::{DecodeError, decode};
 use crate::detect::detect;
+use crate::geometry::dist;
 use crate::imaging::{aspect, blocks_of_32, resize, turn};
 use crate::models::{ModelError, ModelSet, Sessions};
 use crate::{imprint, order, orient};
@@ -182,8 +183,8 @@ const CUT_MARGIN: f32 = 0.5;
 
 /// A box's height across the text: the shorter of its mean side lengths (whichever corner
 /// the box starts at).
-fn line_height(quad: &[[f32; 2]; 4]) -> f32 {
-    let d = |a: usize, b: usize| (quad[a][0] - quad[b][0]).hypot(quad[a][1] - quad[b][1]);
+fn line_height(quad: &Quad) -> f32 {
+    let d = |a: usize, b: usize| dist(quad[a], quad[b]);
     ((d(0, 1) + d(2, 3)) / 2.0).min((d(1, 2) + d(3, 0)) / 2.0)
 }
 
