@@ -10,7 +10,8 @@ use sealcheck::annotate;
 use sealcheck::compare::{Outcome, Policy};
 use sealcheck::decode::decode;
 use sealcheck::report::write_report;
-use sealcheck::verify::{self, Approved, ApprovedCache, Job};
+use sealcheck::cases::ApprovedSource;
+use sealcheck::verify::{self, ApprovedCache, Job, LoadedJob};
 use sealcheck::{Engine, EngineConfig, EngineError, ModelSet, Profile};
 
 /// Tells whether what a smart seal stamped is what was approved.
@@ -168,13 +169,13 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
 /// Read the capture, compare it with the approved document, and report.
 fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let image_path = args.image.as_deref().context("--image is required")?;
+    // One job, read as a manifest's are (its paths are taken as given).
     let approved = match &args.approved_text {
-        Some(path) => Approved::Text(
-            String::from_utf8(read_file(path)?).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?,
-        ),
-        None => Approved::Pages(args.approved_image.iter().map(|p| read_file(p)).collect::<anyhow::Result<_>>()?),
+        Some(path) => ApprovedSource::TextFile(path.clone()),
+        None => ApprovedSource::Images(args.approved_image.clone()),
     };
-    let image = read_file(image_path)?;
+    let job = Job { id: image_path.display().to_string(), image: image_path.to_path_buf(), approved };
+    let LoadedJob { capture: image, approved } = job.load(Path::new(""))?;
     // Before the models load: a bad font is a usage error, not worth a read.
     let font = match &args.annotate {
         Some(_) => annotate::find_font(args.font.as_deref())?,

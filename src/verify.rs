@@ -34,9 +34,10 @@ pub enum Approved {
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("the capture: {0}")]
+    // The engine's error is the source, not part of the message: `{:#}` prints the chain.
+    #[error("the capture")]
     Capture(#[source] EngineError),
-    #[error("approved page {page}: {source}")]
+    #[error("approved page {page}")]
     ApprovedPage {
         /// 1-based, as a person counts pages.
         page: usize,
@@ -166,7 +167,7 @@ pub enum JobError {
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Approved(#[from] ApprovedFieldsError),
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]
