@@ -1,11 +1,10 @@
 //! The text-line direction classifier: is a crop upright or upside down?
 
 use image::RgbImage;
-use ort::session::Session;
 
 use crate::config::ClsConfig;
 use crate::imaging::{batches_by_aspect, pack_lines};
-use crate::models::run;
+use crate::models::Model;
 
 const HEIGHT: u32 = 48;
 const WIDTH: u32 = 192;
@@ -20,12 +19,12 @@ pub struct Direction {
 }
 
 /// Classify every crop; index `i` of the result answers for `crops[i]`.
-pub fn classify(session: &mut Session, crops: &[RgbImage], config: &ClsConfig) -> ort::Result<Vec<Direction>> {
+pub fn classify(model: &mut Model, crops: &[RgbImage], config: &ClsConfig) -> ort::Result<Vec<Direction>> {
     let mut directions = vec![Direction { flipped: false, score: 0.0 }; crops.len()];
     for batch in batches_by_aspect(crops, config.batch) {
         let members: Vec<&RgbImage> = batch.iter().map(|&i| &crops[i]).collect();
         let (input, _) = pack_lines(&members, HEIGHT, WIDTH);
-        let output = run(session, &input)?;
+        let output = model.run(&input)?;
         for (row, &index) in output.outer_iter().zip(&batch) {
             let (up, down) = (row[[0]], row[[1]]);
             directions[index] = Direction { flipped: down > up, score: up.max(down) };

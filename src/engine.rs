@@ -12,10 +12,10 @@ use crate::classify::{self, Direction};
 use crate::config::{EngineConfig, PageConfig};
 use crate::crop::crop_lines;
 use crate::decode::{DecodeError, decode};
-use crate::detect::detect;
+use crate::detect;
 use crate::geometry::dist;
 use crate::imaging::{aspect, blocks_of_32, resize, turn};
-use crate::models::{ModelError, ModelSet, Sessions};
+use crate::models::{Model, ModelError, ModelSet, Sessions};
 use crate::{imprint, order, orient};
 use crate::page::{Line, LineFlags, Page, Quad, Timings};
 use crate::recognise::{RecogniseError, recognise};
@@ -71,25 +71,15 @@ impl Engine {
         let inference = |stage| move |source| EngineError::Inference { stage, source };
         let start = Instant::now();
         let mut timings = Timings::default();
+        // Time from an earlier read that failed half-way is not this read's.
+        sessions.take_model_time();
 
         let mut prepared = Prepared::new(image, &config.page);
         if let Some(faded) = config.page.imprint_share.and_then(|share| imprint::suppress(&prepared.image, share)) {
             prepared.image = Cow::Owned(faded);
         }
         let mut clock = Instant::now();
-        let mut found = detect(&mut sessions.det, &prepared.image, &config.det, config.limits.max_det_pixels)
-            .map_err(inference("detection"))?;
-        // The page-level frame: every crop is cut along the text's axis with the same side
-        // up. Without it (the reference), each box is cut by its own corners.
-        let mut axis = config.orient.page_level.then(|| orient::text_axis(&found).unwrap_or(0.0));
-        if let Some(a) = axis.filter(|a| a.abs() > config.orient.deskew_above) {
-            // DB finds turned lines broken or merged; find them again with the text level.
-            let turned = turn(&prepared.image, -a, edge_colour(&prepared.image));
-            let again = detect(&mut sessions.det, &turned.image, &config.det, config.limits.max_det_pixels)
-                .map_err(inference("detection"))?;
-            found = again.iter().map(|q| q.map(|p| turned.to_source(p))).collect();
-            axis = Some(orient::text_axis(&found).unwrap_or(a));
-        }
+        let (found, axis) = find_lines(&mut sessions.det, &prepared.image, config).map_err(inference("detection"))?;
         let quads: Vec<Quad> = match axis {
             Some(axis) => found.iter().map(|q| orient::corners_for(q, axis)).collect(),
             None => order::reading_order(&found).into_iter().map(|i| found[i]).collect(),
@@ -131,6 +121,7 @@ impl Engine {
 
         let mut readings = recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
         timings.recognise = lap(&mut clock);
+        timings.model = sessions.take_model_time().as_secs_f64() * 1000.0;
 
         let degrees = axis.map(|a| (a + if page_flipped { 180.0 } else { 0.0 }).rem_euclid(360.0));
         let order = match degrees {
@@ -173,6 +164,46 @@ impl Engine {
             timings,
         })
     }
+}
+
+/// Detect the lines of `image` and, with page-level orientation, the text's axis.
+///
+/// The reference runs the detector once, at the short side enlarged to `min_side_len`.
+/// With `survey_side`, a first pass runs at the image's own size or smaller (long side at
+/// most `survey_side`), and the lines it finds say how large the text is: a page whose text
+/// is at least `text_height` high there is done, one with smaller text is detected again
+/// enlarged (never beyond the reference's size), and one with no text found is detected
+/// again at the reference's size. A page whose axis is turned more than `deskew_above` is
+/// turned level and detected again at the chosen scale: DB breaks or merges lines that run
+/// at an angle.
+fn find_lines(det: &mut Model, image: &RgbImage, config: &EngineConfig) -> ort::Result<(Vec<Quad>, Option<f32>)> {
+    let (w, h) = image.dimensions();
+    let max_pixels = config.limits.max_det_pixels;
+    let reference = detect::reference_ratio(w, h, &config.det);
+    let survey = config.det.survey_side.map_or(reference, |side| (f64::from(side) / f64::from(w.max(h))).min(1.0));
+    let mut found = detect::detect(det, image, detect::size_at(w, h, survey, max_pixels), &config.det)?;
+    let mut heights: Vec<f32> = found.iter().map(line_height).collect();
+    heights.sort_by(f32::total_cmp);
+    let scale = match heights.get(heights.len() / 2) {
+        Some(&median) => f64::from(config.det.text_height / median).clamp(survey, reference.max(survey)),
+        None => reference,
+    };
+    // The page-level frame: every crop is cut along the text's axis with the same side up.
+    // Without it (the reference), each box is cut by its own corners.
+    let axis = config.orient.page_level.then(|| orient::text_axis(&found).unwrap_or(0.0));
+    let turned_by = axis.filter(|a| a.abs() > config.orient.deskew_above);
+    if let Some(a) = turned_by {
+        let turned = turn(image, -a, edge_colour(image));
+        let (tw, th) = turned.image.dimensions();
+        let again = detect::detect(det, &turned.image, detect::size_at(tw, th, scale, max_pixels), &config.det)?;
+        found = again.iter().map(|q| q.map(|p| turned.to_source(p))).collect();
+    } else if scale > survey * 1.05 {
+        found = detect::detect(det, image, detect::size_at(w, h, scale, max_pixels), &config.det)?;
+    } else {
+        return Ok((found, axis));
+    }
+    let axis = config.orient.page_level.then(|| orient::text_axis(&found).or(turned_by).unwrap_or(0.0));
+    Ok((found, axis))
 }
 
 /// A line whose box comes this close to the frame's edge, in line heights, may run out of

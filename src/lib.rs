@@ -3,7 +3,9 @@
 //! The library follows the pipeline, one module a stage:
 //! [`decode`] → [`detect`] → [`orient`] → [`crop`] → [`classify`] → [`recognise`], composed
 //! by [`engine::Engine`] into a [`page::Page`]. [`models`] verifies model sets and builds
-//! the ONNX sessions a worker owns; [`config`] holds every setting with its profiles.
+//! the ONNX sessions a worker owns; [`pool::Pool`] runs one engine per worker thread;
+//! [`config`] holds every setting with its profiles. [`compare`] and [`verify`] judge a
+//! reading against the approved document; [`score`] measures a reading against labels.
 
 pub mod annotate;
 pub mod cases;
@@ -21,8 +23,10 @@ pub mod models;
 pub mod order;
 pub mod orient;
 pub mod page;
+pub mod pool;
 pub mod recognise;
 pub mod report;
+pub mod score;
 pub mod verify;
 
 pub use config::{EngineConfig, Profile};

@@ -6,10 +6,13 @@
 //! missing or swapped model is a one-sentence error, not a wrong answer.
 //!
 //! Sessions are not shared: `Session::run` takes `&mut self`, and a worker that owns its
-//! [`Sessions`] needs no lock. [`ModelSet`] is the cheap, shareable part.
+//! [`Sessions`] needs no lock. [`ModelSet`] is the cheap, shareable part. Each session is
+//! wrapped in a [`Model`] that keeps the time spent inside the runtime, which is what the
+//! pipeline's own overhead is measured against.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use ndarray::{Array4, ArrayD};
 use ort::environment::Environment;
@@ -149,7 +152,7 @@ impl ModelSet {
         let cls = build("cls", &self.cls)?;
         let rec = build("rec", &self.rec)?;
         let dictionary = Arc::new(self.dictionary(&rec)?);
-        Ok(Sessions { det, cls, rec, dictionary })
+        Ok(Sessions { det: Model::new(det), cls: Model::new(cls), rec: Model::new(rec), dictionary })
     }
 
     fn dictionary(&self, rec: &Session) -> Result<Dictionary, ModelError> {
@@ -179,9 +182,7 @@ fn session_builder(env: &Environment, runtime: &RuntimeConfig) -> ort::Result<or
         .with_optimization_level(GraphOptimizationLevel::All)?
         .with_memory_pattern(runtime.memory_pattern)?
         .with_execution_providers([cpu])?;
-    if runtime.intra_threads > 0 {
-        builder = builder.with_intra_threads(runtime.intra_threads)?;
-    }
+    builder = builder.with_intra_threads(runtime.threads_per_session())?;
     if runtime.inter_threads > 0 {
         builder = builder.with_inter_threads(runtime.inter_threads)?;
     }
@@ -222,15 +223,37 @@ fn environment() -> Result<&'static Environment, ModelError> {
 
 /// One worker's ONNX sessions and the dictionary that goes with its rec model.
 pub struct Sessions {
-    pub det: Session,
-    pub cls: Session,
-    pub rec: Session,
+    pub det: Model,
+    pub cls: Model,
+    pub rec: Model,
     pub dictionary: Arc<Dictionary>,
 }
 
-/// Run a single-input, single-output model and copy the output out of the session.
-pub fn run(session: &mut Session, input: &Array4<f32>) -> ort::Result<ArrayD<f32>> {
-    let outputs = session.run(ort::inputs![TensorRef::from_array_view(input)?])?;
-    let (_, value) = outputs.iter().next().ok_or_else(|| ort::Error::new("the model produced no output"))?;
-    Ok(value.try_extract_array::<f32>()?.to_owned())
+impl Sessions {
+    /// Time spent inside the runtime by all three models since the last call.
+    pub fn take_model_time(&mut self) -> Duration {
+        [&mut self.det, &mut self.cls, &mut self.rec].into_iter().map(|m| std::mem::take(&mut m.spent)).sum()
+    }
+}
+
+/// One ONNX session and the time spent running it.
+pub struct Model {
+    session: Session,
+    spent: Duration,
+}
+
+impl Model {
+    fn new(session: Session) -> Self {
+        Self { session, spent: Duration::ZERO }
+    }
+
+    /// Run a single-input, single-output model and copy the output out of the session.
+    pub fn run(&mut self, input: &Array4<f32>) -> ort::Result<ArrayD<f32>> {
+        let start = Instant::now();
+        let outputs = self.session.run(ort::inputs![TensorRef::from_array_view(input)?])?;
+        let (_, value) = outputs.iter().next().ok_or_else(|| ort::Error::new("the model produced no output"))?;
+        let output = value.try_extract_array::<f32>()?.to_owned();
+        self.spent += start.elapsed();
+        Ok(output)
+    }
 }

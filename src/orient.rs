@@ -8,13 +8,13 @@
 //! upright frame.
 
 use image::RgbImage;
-use ort::session::Session;
 
 use crate::classify::Direction;
 use crate::config::RecConfig;
 use crate::recognise::{Dictionary, Reading, RecogniseError, recognise};
 use crate::geometry::{dist, order_clockwise};
 use crate::imaging::rotate_point as rotate;
+use crate::models::Model;
 use crate::page::Quad;
 
 /// Boxes at least this many times longer than tall say something about the text's axis.
@@ -70,7 +70,7 @@ pub fn page_flip(directions: &[Direction], widths: &[f32]) -> (bool, f32) {
 /// Decide the page's way up by reading: recognise the `lines` widest crops both as cut
 /// and turned 180°, and keep the way with the higher total confidence.
 pub fn flip_by_recognition(
-    session: &mut Session,
+    model: &mut Model,
     dictionary: &Dictionary,
     crops: &[RgbImage],
     config: &RecConfig,
@@ -84,7 +84,7 @@ pub fn flip_by_recognition(
         .iter()
         .flat_map(|&i| [crops[i].clone(), image::imageops::rotate180(&crops[i])])
         .collect();
-    let readings = recognise(session, dictionary, &sample, config, max_width)?;
+    let readings = recognise(model, dictionary, &sample, config, max_width)?;
     let confidence = |r: &Reading| r.score * r.chars.len() as f32;
     let (upright, turned) = readings
         .chunks(2)

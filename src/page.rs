@@ -71,6 +71,10 @@ pub struct Timings {
     #[serde(default)]
     pub orient_retry: f64,
     pub recognise: f64,
+    /// The part of the read (everything but `decode`) spent inside the models' runtime;
+    /// the rest is the pipeline's own work.
+    #[serde(default)]
+    pub model: f64,
     pub total: f64,
 }
 

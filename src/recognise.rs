@@ -6,11 +6,10 @@
 
 use image::RgbImage;
 use ndarray::ArrayView2;
-use ort::session::Session;
 
 use crate::config::RecConfig;
 use crate::imaging::{aspect, batches_by_aspect, pack_lines};
-use crate::models::run;
+use crate::models::Model;
 use crate::page::Char;
 
 /// Input height of every PP-OCR recogniser.
@@ -101,7 +100,7 @@ pub fn ctc_decode(probs: ArrayView2<f32>, dictionary: &Dictionary, filled: f32) 
 /// Recognise each crop, batched by aspect ratio. The batch is as wide as its widest crop
 /// (at least [`MIN_WIDTH`]) up to `max_width`; wider crops are squeezed to it.
 pub fn recognise(
-    session: &mut Session,
+    model: &mut Model,
     dictionary: &Dictionary,
     crops: &[RgbImage],
     config: &RecConfig,
@@ -112,7 +111,7 @@ pub fn recognise(
         let members: Vec<&RgbImage> = batch.iter().map(|&i| &crops[i]).collect();
         let width = batch_width(&members, max_width);
         let (input, filled) = pack_lines(&members, HEIGHT, width);
-        let output = run(session, &input)?;
+        let output = model.run(&input)?;
         let &[n, _, classes] = output.shape() else { return Err(RecogniseError::Shape(output.shape().to_vec())) };
         if classes != dictionary.classes() {
             return Err(RecogniseError::ClassMismatch { got: classes, expected: dictionary.classes() });

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -68,9 +68,15 @@ pub struct Report {
 }
 
 /// Texts read from approved page images, keyed by the SHA-256 of the pages' bytes and
-/// bounded to `capacity` documents (the oldest is dropped first).
+/// bounded to `capacity` documents (the oldest is dropped first). Shared by all workers:
+/// the lock is held only to look up and to store, never while a document is read.
 pub struct ApprovedCache {
     capacity: usize,
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
     texts: HashMap<[u8; 32], Arc<str>>,
     order: VecDeque<[u8; 32]>,
     reads: usize,
@@ -78,23 +84,28 @@ pub struct ApprovedCache {
 
 impl ApprovedCache {
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), texts: HashMap::new(), order: VecDeque::new(), reads: 0 }
+        Self { capacity: capacity.max(1), inner: Mutex::default() }
     }
 
     /// How many documents were read rather than found in the cache.
     pub fn reads(&self) -> usize {
-        self.reads
+        self.lock().reads
     }
 
-    /// The text of an approved document given as page images, read at most once.
-    pub fn text(&mut self, engine: &mut Engine, pages: &[Vec<u8>]) -> Result<Arc<str>, VerifyError> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The text of an approved document given as page images, read once. Two workers that
+    /// miss the same document at once may both read it; the first reading stored is kept.
+    pub fn text(&self, engine: &mut Engine, pages: &[Vec<u8>]) -> Result<Arc<str>, VerifyError> {
         let mut hasher = Sha256::new();
         for page in pages {
             // Each page's own hash, so that page boundaries are part of the key.
             hasher.update(Sha256::digest(page));
         }
         let key: [u8; 32] = hasher.finalize().into();
-        if let Some(text) = self.texts.get(&key) {
+        if let Some(text) = self.lock().texts.get(&key) {
             return Ok(Arc::clone(text));
         }
         let mut texts = Vec::with_capacity(pages.len());
@@ -103,14 +114,18 @@ impl ApprovedCache {
             texts.push(page.text());
         }
         let text: Arc<str> = texts.join("\u{c}").into();
-        self.reads += 1;
-        if self.order.len() == self.capacity
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.texts.remove(&oldest);
+        let mut inner = self.lock();
+        if let Some(stored) = inner.texts.get(&key) {
+            return Ok(Arc::clone(stored));
         }
-        self.order.push_back(key);
-        self.texts.insert(key, Arc::clone(&text));
+        inner.reads += 1;
+        if inner.order.len() == self.capacity
+            && let Some(oldest) = inner.order.pop_front()
+        {
+            inner.texts.remove(&oldest);
+        }
+        inner.order.push_back(key);
+        inner.texts.insert(key, Arc::clone(&text));
         Ok(text)
     }
 }
@@ -118,7 +133,7 @@ impl ApprovedCache {
 /// Read `capture` and judge it against `approved` under `policy`.
 pub fn verify(
     engine: &mut Engine,
-    cache: &mut ApprovedCache,
+    cache: &ApprovedCache,
     capture: &[u8],
     approved: &Approved,
     policy: &Policy,

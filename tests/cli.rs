@@ -36,7 +36,7 @@ fn ocr_json_prints_one_object_per_image_and_a_bad_file_exits_2_without_stopping_
     assert_eq!(line["box"].as_array().unwrap().len(), 4);
     assert_eq!(line["chars"].as_array().unwrap().len(), 14);
     assert!(line["chars"][0]["prob"].as_f64().unwrap() > 0.5);
-    for key in ["decode", "detect", "classify", "recognise", "total"] {
+    for key in ["decode", "detect", "classify", "recognise", "model", "total"] {
         assert!(page["timing_ms"][key].as_f64().is_some(), "timing {key}");
     }
     assert!(page["rotation_degrees"].as_f64().is_some());
@@ -160,4 +160,42 @@ fn verify_manifest_judges_every_job_and_reports_failures_on_their_own_line() {
     assert!(results[3]["error"].as_str().unwrap().contains("not a job"));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 2, "one sentence per failed job: {stderr}");
+}
+
+#[test]
+fn bench_prints_every_section_with_the_reference_ratio() {
+    let dir = std::env::temp_dir().join(format!("sealcheck-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Three captures of the test split, with a reference that took one second for each.
+    let split = repo().join("testdata/cases/test");
+    let lines: Vec<String> = std::fs::read_to_string(split.join("cases.jsonl")).unwrap().lines().take(3).map(str::to_owned).collect();
+    let mut manifest = String::new();
+    let mut reference = String::new();
+    for line in &lines {
+        let mut case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let image = split.join(case["image"].as_str().unwrap());
+        case["image"] = image.to_str().unwrap().into();
+        manifest += &format!("{case}\n");
+        reference += &format!("{}\n", serde_json::json!({ "file": image, "seconds": 1.0, "lines": ["x"] }));
+    }
+    std::fs::write(dir.join("cases.jsonl"), manifest).unwrap();
+    std::fs::write(dir.join("reference.jsonl"), reference).unwrap();
+    let arg = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let out = sealcheck(&[
+        "bench",
+        "--cases",
+        &arg("cases.jsonl"),
+        "--eval-real",
+        &arg("none"),
+        "--reference",
+        &arg("reference.jsonl"),
+        "--memory-images",
+        "4",
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for section in ["3 images", "ms per image", "inside the models", "against 1.00:", "recall ours/theirs", "ms per line", "two 1-thread sessions", "after     4 images"] {
+        assert!(stdout.contains(section), "no `{section}` in:\n{stdout}");
+    }
 }

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{engine, eval_real, lcs, normalise};
+use common::{engine, eval_real};
+use sealcheck::score::{lcs, normalise};
 use sealcheck::Profile;
 use serde_json::Value;
 

@@ -14,12 +14,13 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use common::{engine, lcs, normalise, repo};
+use common::{pool, repo};
 use sealcheck::Profile;
 use sealcheck::cases::{Case, Manifest, RotationBucket};
 use sealcheck::compare::{Outcome, Policy};
+use sealcheck::score::ReadingScore;
 use sealcheck::verify::{ApprovedCache, Job, Report, verify};
 
 /// Every case of the split with our report on it, read once for all tests of this binary.
@@ -29,18 +30,16 @@ fn reports() -> &'static [(Case, Report)] {
         let path = repo().join("testdata/cases/test/cases.jsonl");
         let manifest = Manifest::load(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        let mut engine = engine(Profile::Default);
-        let mut cache = ApprovedCache::new(64);
-        let policy = Policy::default();
-        text.lines()
-            .zip(&manifest.cases)
-            .map(|(line, case)| {
-                // The same path as `sealcheck verify --manifest`.
-                let loaded = Job::parse(line).unwrap().load(&manifest.dir).unwrap();
-                let report = verify(&mut engine, &mut cache, &loaded.capture, &loaded.approved, &policy).unwrap();
-                (case.clone(), report)
-            })
-            .collect()
+        // The same path as `sealcheck verify --manifest`: all workers, one approved cache.
+        let pool = pool(Profile::Default);
+        let cache = Arc::new(ApprovedCache::new(64));
+        let dir = manifest.dir.clone();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let reports = pool.map(lines, move |engine, line| {
+            let loaded = Job::parse(&line).unwrap().load(&dir).unwrap();
+            verify(engine, &cache, &loaded.capture, &loaded.approved, &Policy::default()).map_err(|e| format!("{e:?}"))
+        });
+        manifest.cases.iter().cloned().zip(reports.map(|r| r.unwrap().unwrap())).collect()
     })
 }
 
@@ -59,48 +58,11 @@ fn baseline() -> HashMap<String, (Vec<String>, Outcome)> {
         .collect()
 }
 
-#[derive(Default, Debug)]
-struct Reading {
-    cases: usize,
-    truth: usize,
-    recalled: usize,
-    ordered: usize,
-    output: usize,
-    precise: usize,
-}
-
-impl Reading {
-    fn add(&mut self, case: &Case, lines: &[String]) {
-        let truth: Vec<Vec<char>> = case.visible_lines.iter().map(|l| normalise(&l.text)).collect();
-        let got: Vec<Vec<char>> = lines.iter().map(|l| normalise(l)).collect();
-        let truth_all: Vec<char> = truth.concat();
-        let got_all: Vec<char> = got.concat();
-        let in_frame: Vec<Vec<char>> =
-            case.visible_lines.iter().chain(&case.cut_lines).map(|l| normalise(&l.text)).collect();
-        self.cases += 1;
-        self.truth += truth_all.len();
-        self.recalled += truth.iter().map(|t| got.iter().map(|g| lcs(t, g)).max().unwrap_or(0)).sum::<usize>();
-        self.ordered += lcs(&truth_all, &got_all);
-        self.output += got_all.len();
-        self.precise += got.iter().map(|g| in_frame.iter().map(|t| lcs(g, t)).max().unwrap_or(0)).sum::<usize>();
-    }
-
-    fn recall(&self) -> f64 {
-        self.recalled as f64 / self.truth.max(1) as f64
-    }
-    fn order(&self) -> f64 {
-        self.ordered as f64 / self.truth.max(1) as f64
-    }
-    fn precision(&self) -> f64 {
-        self.precise as f64 / self.output.max(1) as f64
-    }
-}
-
 #[test]
 fn lines_are_read_whole_and_in_order_at_every_rotation() {
     let baseline = baseline();
-    let mut ours: BTreeMap<String, Reading> = BTreeMap::new();
-    let mut theirs: BTreeMap<String, Reading> = BTreeMap::new();
+    let mut ours: BTreeMap<String, ReadingScore> = BTreeMap::new();
+    let mut theirs: BTreeMap<String, ReadingScore> = BTreeMap::new();
     for (case, report) in reports().iter().filter(|(c, _)| !c.visible_lines.is_empty()) {
         let lines: Vec<String> = report.page.lines.iter().map(|l| l.text.clone()).collect();
         let bucket = format!("{:?}", RotationBucket::of(case.rotation_degrees));

@@ -1,7 +1,8 @@
 //! Text detection with a DB (differentiable binarisation) model: where are the lines?
 //!
-//! The model sees the image resized so that both sides are multiples of 32, with the short
-//! side enlarged to at least `min_side_len` and the whole capped at `max_det_pixels`; its
+//! The model sees the image resized by a ratio the caller chooses (the reference enlarges the
+//! short side to `min_side_len`; the engine's resolution policy is in `engine::find_lines`),
+//! both sides rounded to multiples of 32 and the whole capped at `max_det_pixels`; its
 //! probability map is turned into boxes by [`db`]. Boxes come back in the input image's
 //! pixels, corners ordered top-left, top-right, bottom-right, bottom-left.
 
@@ -9,17 +10,21 @@ pub mod db;
 
 use image::RgbImage;
 use ndarray::{Array4, Axis, Ix2};
-use ort::session::Session;
 
 use crate::config::DetConfig;
 use crate::imaging::{blocks_of_32, normalise_into, resize};
-use crate::models::run;
+use crate::models::Model;
 use crate::page::Quad;
 
-/// The size the detector runs at for a `width`×`height` image.
-pub fn input_size(width: u32, height: u32, config: &DetConfig, max_pixels: u64) -> (u32, u32) {
+/// The reference's scale for a `width`×`height` image, before rounding and the pixel cap.
+pub fn reference_ratio(width: u32, height: u32, config: &DetConfig) -> f64 {
     let short = width.min(height).max(1) as f64;
-    let mut ratio = if short < config.min_side_len as f64 { config.min_side_len as f64 / short } else { 1.0 };
+    if short < config.min_side_len as f64 { config.min_side_len as f64 / short } else { 1.0 }
+}
+
+/// A `width`×`height` image scaled by `ratio`, each side rounded to a multiple of 32, and
+/// shrunk further if that exceeds `max_pixels`.
+pub fn size_at(width: u32, height: u32, mut ratio: f64, max_pixels: u64) -> (u32, u32) {
     let area = width as f64 * height as f64 * ratio * ratio;
     if area > max_pixels as f64 {
         ratio *= (max_pixels as f64 / area).sqrt();
@@ -34,12 +39,11 @@ pub fn input_size(width: u32, height: u32, config: &DetConfig, max_pixels: u64) 
     }
 }
 
-/// Find the text boxes in `image`.
-pub fn detect(session: &mut Session, image: &RgbImage, config: &DetConfig, max_pixels: u64) -> ort::Result<Vec<Quad>> {
-    let (w, h) = input_size(image.width(), image.height(), config, max_pixels);
+/// Find the text boxes in `image`, running the model at `(w, h)` (multiples of 32).
+pub fn detect(model: &mut Model, image: &RgbImage, (w, h): (u32, u32), config: &DetConfig) -> ort::Result<Vec<Quad>> {
     let mut input = Array4::<f32>::zeros((1, 3, h as usize, w as usize));
     normalise_into(&resize(image, w, h), input.index_axis_mut(Axis(0), 0));
-    let output = run(session, &input)?;
+    let output = model.run(&input)?;
     let map = output
         .index_axis(Axis(0), 0)
         .index_axis_move(Axis(0), 0)
@@ -52,6 +56,11 @@ pub fn detect(session: &mut Session, image: &RgbImage, config: &DetConfig, max_p
 mod tests {
     use super::*;
     use crate::config::{EngineConfig, Profile};
+
+    /// The size the reference runs the detector at.
+    fn input_size(width: u32, height: u32, config: &DetConfig, max_pixels: u64) -> (u32, u32) {
+        size_at(width, height, reference_ratio(width, height, config), max_pixels)
+    }
 
     #[test]
     fn input_size_enlarges_the_short_side_and_rounds_to_32() {

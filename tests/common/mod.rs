@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
+use sealcheck::pool::Pool;
 use sealcheck::{Engine, EngineConfig, ModelSet, Profile};
 
 pub fn repo() -> &'static Path {
@@ -16,6 +17,13 @@ pub fn eval_real() -> PathBuf {
     let dir = repo().join("../shared/eval-real");
     assert!(dir.join("manifest.jsonl").is_file(), "{} is missing: the shared test data must sit beside the repository", dir.display());
     dir
+}
+
+/// Workers with the bundled models for `profile`, as `sealcheck verify --manifest` runs them.
+pub fn pool(profile: Profile) -> Pool {
+    let set = ModelSet::open(&repo().join("models/ppocr-v4")).expect("the bundled models are installed");
+    let config = EngineConfig::new(profile);
+    Pool::new(&set, &config, 2 * config.runtime.workers()).expect("the engines load")
 }
 
 /// The engine for `profile`, loaded once per test binary and shared by its tests.
@@ -32,22 +40,4 @@ pub fn engine(profile: Profile) -> MutexGuard<'static, Engine> {
     })
     .lock()
     .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The comparison the eval-real README defines: NFKC, no whitespace.
-pub fn normalise(text: &str) -> Vec<char> {
-    use unicode_normalization::UnicodeNormalization;
-    text.nfkc().filter(|c| !c.is_whitespace()).collect()
-}
-
-pub fn lcs(a: &[char], b: &[char]) -> usize {
-    let mut prev = vec![0usize; b.len() + 1];
-    for x in a {
-        let mut cur = vec![0usize; b.len() + 1];
-        for (j, y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

@@ -30,37 +30,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 import unicodedata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV = Path(os.environ.get("BASELINE_VENV", ROOT / ".venv-baseline"))
-REQ = Path(__file__).resolve().parent / "requirements.txt"
-
-MIN_LINE_CHARS = 4
-RATIO_THRESHOLD = 90.0
-MIN_TOTAL_CHARS = 8
-
-
-def ensure_venv() -> None:
-    """Create the venv and install the pinned requirements once; re-exec inside it."""
-    py = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    stamp = VENV / ".requirements.sha"
-    want = REQ.read_bytes()
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    if not stamp.exists() or stamp.read_bytes() != want:
-        subprocess.check_call([str(py), "-m", "pip", "install", "-q", "-r", str(REQ)])
-        stamp.write_bytes(want)
-    os.execv(str(py), [str(py), __file__, *sys.argv[1:]])
-
+from refenv import ROOT, ensure_venv
 
 def norm(s: str) -> str:
     """NFKC (fullwidth ￥（） -> ¥() etc.), then drop all whitespace."""
@@ -80,7 +55,7 @@ def main() -> None:
         for split in splits:
             rescore(split, a.cases, a.out)
         return
-    ensure_venv()
+    ensure_venv(__file__)
     from rapidfuzz import fuzz
     from rapidocr_onnxruntime import RapidOCR
     engine = RapidOCR()

@@ -1,39 +1,23 @@
-//! The `sealcheck` command line: a thin layer over the library.
+//! `sealcheck verify`: one capture with its readable report, or a manifest of jobs judged
+//! by all workers and printed in manifest order.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
 use sealcheck::annotate;
+use sealcheck::cases::ApprovedSource;
 use sealcheck::compare::{Outcome, Policy};
 use sealcheck::decode::decode;
 use sealcheck::report::write_report;
-use sealcheck::cases::ApprovedSource;
 use sealcheck::verify::{self, ApprovedCache, Job, LoadedJob};
-use sealcheck::{Engine, EngineConfig, EngineError, ModelSet, Profile};
 
-/// Tells whether what a smart seal stamped is what was approved.
-#[derive(Parser)]
-#[command(version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Read the text of one or more images.
-    Ocr(OcrArgs),
-    /// Judge whether a capture shows the approved document. Exit code: 0 match,
-    /// 1 mismatch, 3 unreadable, 2 any trouble.
-    Verify(VerifyArgs),
-}
+use crate::EngineArgs;
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("approved").args(["approved_text", "approved_image"])))]
-struct VerifyArgs {
+pub struct VerifyArgs {
     /// The capture to judge.
     #[arg(long, value_name = "IMG", required_unless_present = "manifest", requires = "approved")]
     image: Option<PathBuf>,
@@ -44,8 +28,9 @@ struct VerifyArgs {
     #[arg(long, value_name = "IMG", num_args = 1..)]
     approved_image: Vec<PathBuf>,
     /// Judge every case of a JSONL manifest (`id`, `image` and one of `approved_text`,
-    /// `approved_text_file`, `approved_images`; paths relative to the manifest) on one
-    /// engine, one result line per case. Exit code: the worst outcome, 2 if any case failed.
+    /// `approved_text_file`, `approved_images`; paths relative to the manifest) on all
+    /// workers, one result line per case in manifest order. Exit code: the worst outcome, 2
+    /// if any case failed.
     #[arg(long, value_name = "CASES.jsonl", conflicts_with_all = ["image", "approved"])]
     manifest: Option<PathBuf>,
     /// Print every field of the verdict, the recognised lines and their provenance as JSON.
@@ -84,55 +69,6 @@ impl Colour {
     }
 }
 
-/// How to load the engine; shared by every command that reads images.
-#[derive(clap::Args)]
-struct EngineArgs {
-    /// The model set directory (holding modelset.json). Default: the bundled PP-OCRv4 set.
-    #[arg(long, value_name = "DIR")]
-    models: Option<PathBuf>,
-    /// Engine settings: `reference` reproduces RapidOCR 1.4.4 for parity.
-    #[arg(long, value_enum, default_value = "default")]
-    profile: Profile,
-}
-
-#[derive(clap::Args)]
-struct OcrArgs {
-    /// Print one JSON object per image per line instead of readable text.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    engine: EngineArgs,
-    /// Images to read (JPEG, PNG, WebP, BMP).
-    #[arg(required = true, value_name = "IMAGE")]
-    images: Vec<PathBuf>,
-}
-
-fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
-        }
-    };
-    match cli.command {
-        Command::Ocr(args) => ocr(args),
-        Command::Verify(args) => {
-            let result = match &args.manifest {
-                Some(manifest) => verify_manifest(&args, manifest),
-                None => verify(&args).map(Status::Judged),
-            };
-            match result {
-                Ok(status) => ExitCode::from(status.code()),
-                Err(e) => {
-                    eprintln!("sealcheck: {e:#}");
-                    ExitCode::from(2)
-                }
-            }
-        }
-    }
-}
-
 /// How a verify run ended, as diff reports it: 0 match, 1 mismatch, 3 unreadable, 2 trouble.
 #[derive(Clone, Copy)]
 enum Status {
@@ -162,12 +98,16 @@ impl Status {
     }
 }
 
-fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+pub fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
+    let status = match &args.manifest {
+        Some(manifest) => verify_manifest(args, manifest)?,
+        None => Status::Judged(verify_one(args)?),
+    };
+    Ok(status.code())
 }
 
 /// Read the capture, compare it with the approved document, and report.
-fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+fn verify_one(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let image_path = args.image.as_deref().context("--image is required")?;
     // One job, read as a manifest's are (its paths are taken as given).
     let approved = match &args.approved_text {
@@ -181,8 +121,8 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         Some(_) => annotate::find_font(args.font.as_deref())?,
         None => None,
     };
-    let mut engine = open_engine(&args.engine)?;
-    let report = verify::verify(&mut engine, &mut ApprovedCache::new(1), &image, &approved, &Policy::default())
+    let mut engine = args.engine.engine()?;
+    let report = verify::verify(&mut engine, &ApprovedCache::new(1), &image, &approved, &Policy::default())
         .with_context(|| image_path.display().to_string())?;
     if let Some(out) = &args.annotate {
         if font.is_none() {
@@ -206,25 +146,32 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     Ok(report.verdict.outcome)
 }
 
-/// Judge every job of a manifest on one engine; a failing job is reported on its own line
+/// Judge every job of a manifest on all workers; a failing job is reported on its own line
 /// and the run goes on.
 fn verify_manifest(args: &VerifyArgs, manifest: &Path) -> anyhow::Result<Status> {
-    let text = String::from_utf8(read_file(manifest)?)
-        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", manifest.display()))?;
-    let dir = manifest.parent().unwrap_or(Path::new("."));
-    let mut engine = open_engine(&args.engine)?;
-    let mut cache = ApprovedCache::new(64);
+    let bytes = std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", manifest.display()))?;
+    let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let pool = args.engine.pool()?;
+    let cache = Arc::new(ApprovedCache::new(64));
     let policy = Policy::default();
+    let jobs: Vec<(usize, String)> =
+        text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, l)| (n + 1, l.to_owned())).collect();
+    let name = manifest.display().to_string();
+    let results = pool.map(jobs, move |engine, (n, line)| {
+        let job = Job::parse(&line).with_context(|| format!("{name}:{n}"));
+        let id = job.as_ref().map(|j| j.id.clone()).unwrap_or_else(|_| format!("line {n}"));
+        let report = job.and_then(|job| {
+            let loaded = job.load(&dir)?;
+            Ok(verify::verify(engine, &cache, &loaded.capture, &loaded.approved, &policy)?)
+        });
+        (id, report)
+    });
     let mut worst = None;
     let mut out = std::io::stdout().lock();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let job = Job::parse(line).with_context(|| format!("{}:{}", manifest.display(), n + 1));
-        let id = job.as_ref().map(|j| j.id.clone()).unwrap_or_else(|_| format!("line {}", n + 1));
-        let result = job.and_then(|job| {
-            let loaded = job.load(dir)?;
-            Ok(verify::verify(&mut engine, &mut cache, &loaded.capture, &loaded.approved, &policy)?)
-        });
-        let status = match result {
+    for result in results {
+        let (id, report) = result?;
+        let status = match report {
             Ok(report) => {
                 if args.json {
                     let mut value = serde_json::to_value(&report)?;
@@ -251,46 +198,4 @@ fn verify_manifest(args: &VerifyArgs, manifest: &Path) -> anyhow::Result<Status>
         worst = Some(worst.map_or(status, |w: Status| if status.severity() > w.severity() { status } else { w }));
     }
     worst.context("the manifest holds no job")
-}
-
-fn open_engine(args: &EngineArgs) -> anyhow::Result<Engine> {
-    let dir = args.models.clone().unwrap_or_else(|| sealcheck::models::bundled_models_root().join("ppocr-v4"));
-    let set = ModelSet::open(&dir)?;
-    Ok(Engine::new(set, EngineConfig::new(args.profile))?)
-}
-
-/// Exit 0 when every image was read, 2 when any could not be (the others still run).
-fn ocr(args: OcrArgs) -> ExitCode {
-    let mut engine = match open_engine(&args.engine) {
-        Ok(engine) => engine,
-        Err(e) => {
-            eprintln!("sealcheck: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut status = ExitCode::SUCCESS;
-    let mut stdout = std::io::stdout().lock();
-    for path in &args.images {
-        let result = std::fs::read(path)
-            .with_context(|| format!("cannot read {}", path.display()))
-            .and_then(|bytes| engine.read_bytes(&bytes).map_err(|e: EngineError| anyhow::anyhow!("{}: {e}", path.display())));
-        match result {
-            Ok(page) if args.json => {
-                let mut value = serde_json::to_value(&page).expect("a page always serialises");
-                value["file"] = path.display().to_string().into();
-                let _ = writeln!(stdout, "{value}");
-            }
-            Ok(page) => {
-                let _ = writeln!(stdout, "# {} (rotation {:.0}°, {} lines)", path.display(), page.rotation_degrees, page.lines.len());
-                for line in &page.lines {
-                    let _ = writeln!(stdout, "{}\t{:.3}", line.text, line.score);
-                }
-            }
-            Err(e) => {
-                eprintln!("sealcheck: {e:#}");
-                status = ExitCode::from(2);
-            }
-        }
-    }
-    status
 }

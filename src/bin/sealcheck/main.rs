@@ -1,0 +1,115 @@
+//! The `sealcheck` command line: a thin layer over the library, one module a command.
+//!
+//! Errors are the library's typed errors until here, where `anyhow` adds the file or job
+//! they concern; every command exits 2 on trouble, with one sentence on stderr.
+
+mod bench;
+mod ocr;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sealcheck::pool::Pool;
+use sealcheck::{Engine, EngineConfig, ModelSet, Profile};
+
+/// Tells whether what a smart seal stamped is what was approved.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read the text of one or more images.
+    Ocr(ocr::OcrArgs),
+    /// Judge whether a capture shows the approved document. Exit code: 0 match,
+    /// 1 mismatch, 3 unreadable, 2 any trouble.
+    Verify(verify::VerifyArgs),
+    /// Measure speed and memory on the labelled test split and ../shared/eval-real, against
+    /// RapidOCR 1.4.4's timings when given (scripts/bench.sh runs both).
+    Bench(bench::BenchArgs),
+}
+
+/// How to load the engine; shared by every command that reads images.
+#[derive(clap::Args)]
+struct EngineArgs {
+    /// The model set directory (holding modelset.json). Default: the bundled PP-OCRv4 set.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Engine settings: `reference` reproduces RapidOCR 1.4.4 for parity.
+    #[arg(long, value_enum, default_value = "default")]
+    profile: Profile,
+    /// Images read at once, each by its own engine, when there are several. Default: the
+    /// profile's (default: one per core).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// ONNX Runtime threads per session. Default: the cores shared among the workers.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Detect first at a long side of at most PX (never enlarged) and again larger only
+    /// where the text is small: about 1.6× the images per second on the test split, at a
+    /// cost of about 2 points of verdict accuracy there. Off by default.
+    #[arg(long, value_name = "PX")]
+    survey_side: Option<u32>,
+}
+
+impl EngineArgs {
+    fn model_set(&self) -> anyhow::Result<ModelSet> {
+        let dir = self.models.clone().unwrap_or_else(|| sealcheck::models::bundled_models_root().join("ppocr-v4"));
+        Ok(ModelSet::open(&dir)?)
+    }
+
+    /// The profile's settings with this command line's overrides.
+    fn config(&self) -> EngineConfig {
+        let mut config = EngineConfig::new(self.profile);
+        if let Some(workers) = self.workers {
+            config.runtime.workers = workers;
+        }
+        if let Some(threads) = self.threads {
+            config.runtime.intra_threads = threads;
+        }
+        if let Some(side) = self.survey_side {
+            config.det.survey_side = Some(side);
+        }
+        config
+    }
+
+    /// One engine for one image: it gets every core unless `--threads` says otherwise.
+    fn engine(&self) -> anyhow::Result<Engine> {
+        let mut config = self.config();
+        config.runtime.workers = 1;
+        Ok(Engine::new(self.model_set()?, config)?)
+    }
+
+    /// Workers for many images.
+    fn pool(&self) -> anyhow::Result<Pool> {
+        let config = self.config();
+        Ok(Pool::new(&self.model_set()?, &config, 2 * config.runtime.workers())?)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match cli.command {
+        Command::Ocr(args) => ocr::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Bench(args) => bench::run(&args).map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("sealcheck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

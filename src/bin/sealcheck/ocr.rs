@@ -1,0 +1,52 @@
+//! `sealcheck ocr`: the text of each image, read by all workers, printed in input order.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::EngineArgs;
+
+#[derive(clap::Args)]
+pub struct OcrArgs {
+    /// Print one JSON object per image per line instead of readable text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Images to read (JPEG, PNG, WebP, BMP).
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<PathBuf>,
+}
+
+/// Exit 0 when every image was read, 2 when any could not be (the others still run).
+pub fn run(args: &OcrArgs) -> anyhow::Result<u8> {
+    let pool = args.engine.pool()?;
+    let mut status = 0;
+    let mut stdout = std::io::stdout().lock();
+    let pages = pool.map(args.images.clone(), |engine, path| {
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        engine.read_bytes(&bytes).with_context(|| path.display().to_string())
+    });
+    for (path, page) in args.images.iter().zip(pages) {
+        // A write error (a closed pipe) ends the output, not the reading.
+        match page? {
+            Ok(page) if args.json => {
+                let mut value = serde_json::to_value(&page).expect("a page always serialises");
+                value["file"] = path.display().to_string().into();
+                let _ = writeln!(stdout, "{value}");
+            }
+            Ok(page) => {
+                let _ = writeln!(stdout, "# {} (rotation {:.0}°, {} lines)", path.display(), page.rotation_degrees, page.lines.len());
+                for line in &page.lines {
+                    let _ = writeln!(stdout, "{}\t{:.3}", line.text, line.score);
+                }
+            }
+            Err(e) => {
+                eprintln!("sealcheck: {e:#}");
+                status = 2;
+            }
+        }
+    }
+    Ok(status)
+}
