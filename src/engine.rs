@@ -174,8 +174,9 @@ impl Engine {
 /// is at least `text_height` high there is done, one with smaller text is detected again
 /// enlarged (never beyond the reference's size), and one with no text found is detected
 /// again at the reference's size. A page whose axis is turned more than `deskew_above` is
-/// turned level and detected again at the chosen scale: DB breaks or merges lines that run
-/// at an angle.
+/// turned level and detected again: DB breaks or merges lines that run at an angle. That
+/// pass runs at the chosen scale after a survey, else at the reference's size for the
+/// turned image (whose short side is longer than the capture's).
 fn find_lines(det: &mut Model, image: &RgbImage, config: &EngineConfig) -> ort::Result<(Vec<Quad>, Option<f32>)> {
     let (w, h) = image.dimensions();
     let max_pixels = config.limits.max_det_pixels;
@@ -195,6 +196,7 @@ fn find_lines(det: &mut Model, image: &RgbImage, config: &EngineConfig) -> ort::
     if let Some(a) = turned_by {
         let turned = turn(image, -a, edge_colour(image));
         let (tw, th) = turned.image.dimensions();
+        let scale = if config.det.survey_side.is_some() { scale } else { detect::reference_ratio(tw, th, &config.det) };
         let again = detect::detect(det, &turned.image, detect::size_at(tw, th, scale, max_pixels), &config.det)?;
         found = again.iter().map(|q| q.map(|p| turned.to_source(p))).collect();
     } else if scale > survey * 1.05 {
