@@ -154,10 +154,7 @@ fn read_all(pool: &Pool, items: &[&Item]) -> anyhow::Result<Run> {
     let paths: Vec<PathBuf> = items.iter().map(|i| i.path.clone()).collect();
     let start = Instant::now();
     let pages = pool
-        .map(paths, |engine, path| {
-            let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            engine.read_bytes(&bytes).with_context(|| path.display().to_string())
-        })
+        .map(paths, |engine, path| crate::read_image(engine, &path))
         .map(|page| page?)
         .collect::<anyhow::Result<Vec<Page>>>()?;
     Ok(Run { wall: start.elapsed(), pages })

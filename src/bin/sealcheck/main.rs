@@ -7,12 +7,13 @@ mod bench;
 mod ocr;
 mod verify;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sealcheck::pool::Pool;
-use sealcheck::{Engine, EngineConfig, ModelSet, Profile};
+use sealcheck::{Engine, EngineConfig, ModelSet, Page, Profile};
 
 /// Tells whether what a smart seal stamped is what was approved.
 #[derive(Parser)]
@@ -90,6 +91,12 @@ impl EngineArgs {
         let config = self.config();
         Ok(Pool::new(&self.model_set()?, &config, 2 * config.runtime.workers())?)
     }
+}
+
+/// Read one image file with `engine`, from the file as the reference does; errors name it.
+fn read_image(engine: &mut Engine, path: &Path) -> anyhow::Result<Page> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    engine.read_bytes(&bytes).with_context(|| path.display().to_string())
 }
 
 fn main() -> ExitCode {

@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use crate::EngineArgs;
 
 #[derive(clap::Args)]
@@ -24,10 +22,7 @@ pub fn run(args: &OcrArgs) -> anyhow::Result<u8> {
     let pool = args.engine.pool()?;
     let mut status = 0;
     let mut stdout = std::io::stdout().lock();
-    let pages = pool.map(args.images.clone(), |engine, path| {
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        engine.read_bytes(&bytes).with_context(|| path.display().to_string())
-    });
+    let pages = pool.map(args.images.clone(), |engine, path| crate::read_image(engine, &path));
     for (path, page) in args.images.iter().zip(pages) {
         // A write error (a closed pipe) ends the output, not the reading.
         match page? {
