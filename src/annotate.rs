@@ -43,7 +43,7 @@ const GAP: f32 = 6.0;
 
 #[derive(Debug, Error)]
 pub enum AnnotateError {
-    #[error("cannot read font {}: {source}", path.display())]
+    #[error("cannot read font {}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{} is not a TrueType/OpenType font (or collection) that can be read", path.display())]
     Invalid { path: PathBuf },
@@ -87,7 +87,7 @@ pub fn find_font(explicit: Option<&Path>) -> Result<Option<Font>, AnnotateError>
         .iter()
         .map(Path::new)
         .filter(|p| p.is_file())
-        .find_map(|p| Font::load(p).map_err(|e| tracing::warn!("skipping system font: {e}")).ok()))
+        .find_map(|p| Font::load(p).map_err(|e| tracing::warn!(error = &e as &dyn std::error::Error, "skipping system font")).ok()))
 }
 
 /// How a line is boxed; the worst finding on it decides.

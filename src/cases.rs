@@ -237,7 +237,7 @@ pub struct CaseRepr {
 pub enum FormatError {
     #[error("a case needs a non-empty id")]
     EmptyId,
-    #[error("case {id}: {source}")]
+    #[error("case {id}")]
     Approved {
         id: String,
         #[source]
@@ -373,7 +373,7 @@ impl Case {
 /// Why one manifest line could not be taken as a case.
 #[derive(Debug, thiserror::Error)]
 pub enum LineError {
-    #[error("invalid JSON for a case: {0}")]
+    #[error("invalid JSON for a case")]
     Json(#[source] serde_json::Error),
     #[error(transparent)]
     Format(FormatError),
@@ -382,13 +382,13 @@ pub enum LineError {
 /// Errors of loading and resolving a manifest.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:{line}: {source}")]
+    #[error("{path}:{line}")]
     Line {
         path: PathBuf,
         line: usize,
@@ -409,7 +409,7 @@ pub enum CaseError {
     MissingImage { id: String, path: PathBuf },
     #[error("case {id}: approved file {path} does not exist")]
     MissingApproved { id: String, path: PathBuf },
-    #[error("case {id}: cannot read approved text {path}: {source}")]
+    #[error("case {id}: cannot read approved text {path}")]
     ApprovedText {
         id: String,
         path: PathBuf,

@@ -18,7 +18,7 @@ pub enum DecodeError {
     TooLarge { width: u32, height: u32, pixels: u64, limit: u64 },
     #[error("the image has no pixels ({width}×{height})")]
     Empty { width: u32, height: u32 },
-    #[error("the image could not be decoded: {0}")]
+    #[error("the image could not be decoded")]
     Corrupt(#[from] image::ImageError),
 }
 

@@ -26,9 +26,9 @@ pub enum EngineError {
     Decode(#[from] DecodeError),
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("recognition failed: {0}")]
+    #[error("recognition failed")]
     Recognise(#[from] RecogniseError),
-    #[error("{stage} failed: {source}")]
+    #[error("{stage} failed")]
     Inference { stage: &'static str, source: ort::Error },
 }
 

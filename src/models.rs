@@ -37,7 +37,7 @@ pub enum ModelError {
     Runtime { path: PathBuf, reason: String },
     #[error("the recognition dictionary of {set} is unusable: {reason}")]
     Dictionary { set: String, reason: String },
-    #[error("{model} model: {source}")]
+    #[error("{model} model")]
     Session { model: &'static str, source: ort::Error },
 }
 

@@ -178,7 +178,7 @@ struct JobRepr {
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
-    #[error("not a job: {0}")]
+    #[error("not a job")]
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Approved(#[from] ApprovedFieldsError),

@@ -7,6 +7,7 @@ mod bench;
 mod ocr;
 mod verify;
 
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -115,7 +116,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("sealcheck: {e:#}");
+            // A reader that stopped early (`| head`) needs no message about it.
+            let closed_pipe = e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == ErrorKind::BrokenPipe));
+            if !closed_pipe {
+                eprintln!("sealcheck: {e:#}");
+            }
             ExitCode::from(2)
         }
     }
