@@ -14,7 +14,7 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use common::{pool, repo};
 use sealcheck::Profile;
@@ -32,7 +32,7 @@ fn reports() -> &'static [(Case, Report)] {
         let text = std::fs::read_to_string(&path).unwrap();
         // The same path as `sealcheck verify --manifest`: all workers, one approved cache.
         let pool = pool(Profile::Default);
-        let cache = Arc::new(ApprovedCache::new(64));
+        let cache = ApprovedCache::new(64);
         let dir = manifest.dir.clone();
         let lines: Vec<String> = text.lines().map(str::to_owned).collect();
         let reports = pool.map(lines, move |engine, line| {

@@ -37,6 +37,11 @@ from pathlib import Path
 
 from refenv import ROOT, ensure_venv
 
+MIN_LINE_CHARS = 4
+RATIO_THRESHOLD = 90.0
+MIN_TOTAL_CHARS = 8
+
+
 def norm(s: str) -> str:
     """NFKC (fullwidth ￥（） -> ¥() etc.), then drop all whitespace."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))

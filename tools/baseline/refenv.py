@@ -1,6 +1,6 @@
 """The reference implementation's venv, shared by the scripts of tools/baseline.
 
-Created at /work/main/.venv-baseline by default (or $BASELINE_VENV) from requirements.txt
+Created at <repository>/.venv-baseline by default (or $BASELINE_VENV) from requirements.txt
 the first time, re-installed when the requirements change; the calling script then re-runs
 itself inside it.
 """

@@ -3,7 +3,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use sealcheck::annotate;
@@ -153,7 +152,8 @@ fn verify_manifest(args: &VerifyArgs, manifest: &Path) -> anyhow::Result<Status>
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", manifest.display()))?;
     let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
     let pool = args.engine.pool()?;
-    let cache = Arc::new(ApprovedCache::new(64));
+    // Owned by the task, which the pool shares among its workers.
+    let cache = ApprovedCache::new(64);
     let policy = Policy::default();
     let jobs: Vec<(usize, String)> =
         text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, l)| (n + 1, l.to_owned())).collect();
