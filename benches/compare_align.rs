@@ -58,6 +58,7 @@ fn capture(text: &[char]) -> Vec<Line> {
                 quad: [[0.0, y], [750.0, y], [750.0, y + 32.0], [0.0, y + 32.0]],
                 chars,
                 flags: LineFlags::default(),
+                steps: vec![],
             }
         })
         .collect()

@@ -330,7 +330,7 @@ mod tests {
     const GREY: Rgb<u8> = Rgb([128, 128, 128]);
 
     fn line(quad: Quad) -> Line {
-        Line { text: "甲方".into(), score: 0.98, quad, chars: vec![], flags: Default::default() }
+        Line { text: "甲方".into(), score: 0.98, quad, chars: vec![], flags: Default::default(), steps: vec![] }
     }
 
     fn finding(line: usize, approved: Option<&str>, tolerated: bool) -> Finding {
@@ -353,6 +353,7 @@ mod tests {
             coverage: 1.0,
             covered_span: None,
             findings,
+            reread: 0,
             policy: Policy::default(),
         }
     }

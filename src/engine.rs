@@ -152,6 +152,7 @@ impl Engine {
                     quad: std::array::from_fn(|k| quad[(start + k) % 4]),
                     chars: std::mem::take(&mut reading.chars),
                     flags: LineFlags { cut, ..Default::default() },
+                    steps: std::mem::take(&mut reading.steps),
                 })
             })
             .collect();
@@ -342,7 +343,7 @@ mod tests {
     use crate::config::Profile;
 
     fn line(quad: Quad) -> Line {
-        Line { text: "x".into(), score: 1.0, quad, chars: vec![], flags: Default::default() }
+        Line { text: "x".into(), score: 1.0, quad, chars: vec![], flags: Default::default(), steps: vec![] }
     }
 
     #[test]

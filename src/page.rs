@@ -25,6 +25,20 @@ pub struct Char {
     pub span: [f32; 2],
 }
 
+/// How many of the recogniser's candidates are kept at each CTC step: enough for the
+/// approved character to be among them wherever it was a plausible reading.
+pub const STEP_CANDIDATES: usize = 8;
+
+/// The recogniser's leading candidates at one CTC step of a line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// Probability of the CTC blank.
+    pub blank: f32,
+    /// The most probable non-blank classes, best first, as (first char of the dictionary
+    /// entry, probability); unused slots are `('\0', 0.0)`.
+    pub candidates: [(char, f32); STEP_CANDIDATES],
+}
+
 /// One recognised text line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Line {
@@ -37,6 +51,11 @@ pub struct Line {
     /// Hints about the line's situation in the capture; all default to "nothing known".
     #[serde(default, skip_serializing_if = "LineFlags::is_empty")]
     pub flags: LineFlags,
+    /// The CTC steps over the line's content, so that the compare layer can ask how likely
+    /// the recogniser found another reading (the approved one); empty when not known.
+    /// Not serialised: it is working data, tens of kilobytes a line.
+    #[serde(skip)]
+    pub steps: Vec<Step>,
 }
 
 /// What is known about a line beyond its text.

@@ -10,7 +10,7 @@ use ndarray::ArrayView2;
 use crate::config::RecConfig;
 use crate::imaging::{aspect, batches_by_aspect, pack_lines};
 use crate::models::Model;
-use crate::page::Char;
+use crate::page::{Char, STEP_CANDIDATES, Step};
 
 /// Input height of every PP-OCR recogniser.
 const HEIGHT: u32 = 48;
@@ -55,6 +55,7 @@ pub struct Reading {
     pub text: String,
     pub score: f32,
     pub chars: Vec<Char>,
+    pub steps: Vec<Step>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,17 +70,35 @@ pub enum RecogniseError {
 
 /// Greedy CTC decoding of one line's `T×C` probabilities. `filled` is the share of the
 /// input width the crop occupied (the rest was padding), so that spans are fractions of
-/// the line itself.
+/// the line itself; the steps over the content are kept with their leading candidates.
 pub fn ctc_decode(probs: ArrayView2<f32>, dictionary: &Dictionary, filled: f32) -> Reading {
     let steps = probs.nrows();
-    let best: Vec<(usize, f32)> = probs
-        .rows()
-        .into_iter()
-        .map(|row| {
-            row.iter().enumerate().fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b })
-        })
-        .collect();
     let content_steps = (steps as f32 * filled.clamp(f32::EPSILON, 1.0)).max(1.0);
+    let kept = (content_steps.ceil() as usize).min(steps);
+    let mut best = Vec::with_capacity(steps);
+    let mut lattice = Vec::with_capacity(kept);
+    for (t, row) in probs.rows().into_iter().enumerate() {
+        let mut top = [(0usize, f32::MIN); STEP_CANDIDATES];
+        let mut blank = 0.0;
+        for (class, &p) in row.iter().enumerate() {
+            if class == 0 {
+                blank = p;
+            } else if p > top[STEP_CANDIDATES - 1].1 {
+                let at = top.iter().position(|&(_, q)| p > q).unwrap_or(STEP_CANDIDATES - 1);
+                top.copy_within(at..STEP_CANDIDATES - 1, at + 1);
+                top[at] = (class, p);
+            }
+        }
+        // Ties go to the lower class, the blank first, as a plain arg-max would.
+        best.push(if blank >= top[0].1 { (0, blank) } else { top[0] });
+        if t < kept {
+            let candidates = top.map(|(class, p)| match dictionary.classes.get(class).and_then(|e| e.chars().next()) {
+                Some(c) if p > 0.0 => (c, p),
+                _ => ('\0', 0.0),
+            });
+            lattice.push(Step { blank, candidates });
+        }
+    }
     let mut chars = Vec::new();
     let mut t = 0;
     while t < steps {
@@ -94,7 +113,7 @@ pub fn ctc_decode(probs: ArrayView2<f32>, dictionary: &Dictionary, filled: f32) 
     }
     let text: String = chars.iter().map(|c| c.text.as_str()).collect();
     let score = if chars.is_empty() { 0.0 } else { chars.iter().map(|c| c.prob).sum::<f32>() / chars.len() as f32 };
-    Reading { text, score, chars }
+    Reading { text, score, chars, steps: lattice }
 }
 
 /// Recognise each crop, batched by aspect ratio. The batch is as wide as its widest crop
@@ -122,7 +141,7 @@ pub fn recognise(
             readings[index] = Some(ctc_decode(probs, dictionary, filled[k] as f32 / width as f32));
         }
     }
-    Ok(readings.into_iter().map(|r| r.unwrap_or(Reading { text: String::new(), score: 0.0, chars: vec![] })).collect())
+    Ok(readings.into_iter().map(|r| r.unwrap_or(Reading { text: String::new(), score: 0.0, chars: vec![], steps: vec![] })).collect())
 }
 
 /// The input width for a batch: fits its widest crop at [`HEIGHT`], at least

@@ -253,7 +253,7 @@ mod tests {
     const QUAD: Quad = [[0.0, 0.0], [100.0, 0.0], [100.0, 20.0], [0.0, 20.0]];
 
     fn line(text: &str) -> Line {
-        Line { text: text.into(), score: 0.98, quad: QUAD, chars: vec![], flags: Default::default() }
+        Line { text: text.into(), score: 0.98, quad: QUAD, chars: vec![], flags: Default::default(), steps: vec![] }
     }
 
     fn report(verdict: &Verdict, approved: &str, lines: &[Line], colour: bool) -> String {
@@ -287,6 +287,7 @@ mod tests {
             coverage: 1.0,
             covered_span: None,
             findings,
+            reread: 0,
             policy: Policy::default(),
         }
     }

@@ -26,6 +26,10 @@
 //!   seen past hidden text (the hidden text is a deletion unless a cut line explains it);
 //!   any other line there is `foreign_text`. All thresholds live in [`Policy`], which
 //!   callers may only tighten.
+//! - **Re-reading** (`reread`): greedy CTC decoding keeps only the recogniser's first
+//!   choices, so a blurred `致` read `数` looks like a change. A capture that does not match
+//!   has each difference inside a line put back to the recogniser's own candidates, and is
+//!   judged again with what it nearly read as approved taken as read so.
 //!
 //! An empty approved text gives MISMATCH when the capture shows enough confident text
 //! (nothing was approved, so all of it is foreign) and UNREADABLE otherwise.
@@ -34,6 +38,7 @@ mod align;
 mod critical;
 mod normalise;
 mod policy;
+mod reread;
 mod verdict;
 
 #[cfg(test)]
@@ -47,50 +52,95 @@ use align::Side;
 use normalise::{Sym, fold};
 
 /// Compares recognised `lines` (reading order) with the `approved` text under `policy`.
+///
+/// A capture that does not match is compared once more after its differences have been put
+/// back to the recogniser (`reread`): what it nearly read as approved is taken as read so.
 pub fn compare(lines: &[Line], approved: &str, policy: &Policy) -> Verdict {
     let mut app = Vec::with_capacity(approved.len() / 2);
     fold(approved.chars().enumerate(), &mut app);
     let char_bytes: Vec<usize> = approved.char_indices().map(|(b, _)| b).chain([approved.len()]).collect();
     let app_critical = critical::mark(&app, &policy.compiled);
-
-    let (obs, prob) = observed(lines);
-    let obs_critical = critical::mark(&obs, &policy.compiled);
-    let confident: Vec<bool> = obs
-        .iter()
-        .zip(&prob)
-        .map(|(s, &p)| p >= policy.min_char_prob && lines[s.src].flags.imprint_cover <= policy.max_imprint_cover)
-        .collect();
-
-    let keys = |syms: &[Sym]| syms.iter().map(|s| s.key).collect::<Vec<_>>();
-    let (app_keys, obs_keys) = (keys(&app), keys(&obs));
-    let app_groups: Vec<u8> = app.iter().zip(&app_critical).map(|(s, &c)| if c { 0 } else { s.group }).collect();
-    let obs_groups: Vec<u8> = obs.iter().map(|s| s.group).collect();
-    // Between two observed symbols, approved text may be hidden by the frame where a cut
-    // line starts or ends.
-    let framed: Vec<bool> = (0..=obs.len())
-        .map(|i| {
-            let cut = |k: usize| obs.get(k).is_some_and(|s: &Sym| lines[s.src].flags.cut);
-            let boundary = i == 0 || i == obs.len() || obs[i - 1].src != obs[i].src;
-            boundary && ((i > 0 && cut(i - 1)) || cut(i))
-        })
-        .collect();
-    let ops = align::align(
-        &Side { keys: &obs_keys, groups: &obs_groups, framed: &framed },
-        &Side { keys: &app_keys, groups: &app_groups, framed: &[] },
-    );
-    let cx = verdict::Context {
+    let approved = Approved { text: approved, char_bytes: &char_bytes, app: &app, app_critical: &app_critical };
+    let first = approved.judge(lines, policy);
+    if first.verdict.outcome == Outcome::Match {
+        return first.verdict;
+    }
+    let sides = reread::Sides {
         lines,
-        approved,
-        char_bytes: &char_bytes,
+        obs: &first.obs,
+        obs_critical: &first.obs_critical,
         app: &app,
         app_critical: &app_critical,
-        obs: &obs,
-        obs_critical: &obs_critical,
-        prob: &prob,
-        confident: &confident,
-        policy,
     };
-    verdict::judge(&cx, &ops)
+    match reread::reread(&sides, &first.ops, policy) {
+        Some((lines, count)) => {
+            let mut verdict = approved.judge(&lines, policy).verdict;
+            verdict.reread = count;
+            verdict
+        }
+        None => first.verdict,
+    }
+}
+
+/// The approved side, prepared once for both passes.
+struct Approved<'a> {
+    text: &'a str,
+    char_bytes: &'a [usize],
+    app: &'a [Sym],
+    app_critical: &'a [bool],
+}
+
+/// One pass's verdict and what it was judged from.
+struct Judged {
+    verdict: Verdict,
+    ops: Vec<align::Op>,
+    obs: Vec<Sym>,
+    obs_critical: Vec<bool>,
+}
+
+impl Approved<'_> {
+    fn judge(&self, lines: &[Line], policy: &Policy) -> Judged {
+        let (obs, prob) = observed(lines);
+        let obs_critical = critical::mark(&obs, &policy.compiled);
+        let confident: Vec<bool> = obs
+            .iter()
+            .zip(&prob)
+            .map(|(s, &p)| p >= policy.min_char_prob && lines[s.src].flags.imprint_cover <= policy.max_imprint_cover)
+            .collect();
+
+        let keys = |syms: &[Sym]| syms.iter().map(|s| s.key).collect::<Vec<_>>();
+        let (app_keys, obs_keys) = (keys(self.app), keys(&obs));
+        let app_groups: Vec<u8> =
+            self.app.iter().zip(self.app_critical).map(|(s, &c)| if c { 0 } else { s.group }).collect();
+        let obs_groups: Vec<u8> = obs.iter().map(|s| s.group).collect();
+        // Between two observed symbols, approved text may be hidden by the frame where a cut
+        // line starts or ends.
+        let framed: Vec<bool> = (0..=obs.len())
+            .map(|i| {
+                let cut = |k: usize| obs.get(k).is_some_and(|s: &Sym| lines[s.src].flags.cut);
+                let boundary = i == 0 || i == obs.len() || obs[i - 1].src != obs[i].src;
+                boundary && ((i > 0 && cut(i - 1)) || cut(i))
+            })
+            .collect();
+        let ops = align::align(
+            &Side { keys: &obs_keys, groups: &obs_groups, framed: &framed },
+            &Side { keys: &app_keys, groups: &app_groups, framed: &[] },
+        );
+        let cx = verdict::Context {
+            lines,
+            approved: self.text,
+            char_bytes: self.char_bytes,
+            app: self.app,
+            app_critical: self.app_critical,
+            obs: &obs,
+            obs_critical: &obs_critical,
+            prob: &prob,
+            confident: &confident,
+            policy,
+        };
+        let verdict = verdict::judge(&cx, &ops);
+        Judged { verdict, ops, obs, obs_critical }
+    }
 }
 
 /// The capture's symbols in reading order (seal-ring text left out), each with its line as

@@ -41,6 +41,17 @@ pub struct Policy {
     /// Tolerated noise in total, as a share of matched characters: isolated errors are
     /// normal, dozens of them mean the text differs. Stricter: lower.
     pub(crate) max_noise_share: f32,
+    /// A difference inside one line is re-read as the approved text when the recogniser's
+    /// best path spelling the approved text is at most this many nats less likely than its
+    /// best path spelling what it read (see `reread`). On the tune split misreads of blurred
+    /// print cost 0 to 4 nats, changed characters 6 and more. Stricter: lower; 0 re-reads
+    /// only what the recogniser found at least as likely.
+    pub(crate) max_reread_loss: f32,
+    /// The same for differences touching a critical token, lower because a forged digit
+    /// must never be re-read as its original: changed digits on the tune split cost 7.8 nats
+    /// and more, blurred digits that were re-read mostly under 2. A re-read critical
+    /// character still needs `min_agree_prob` to vouch for its token. Stricter: lower.
+    pub(crate) max_critical_reread_loss: f32,
     /// Share of the capture's characters that must align exactly for it to be taken as
     /// showing the approved document at all; below it the whole capture is foreign text.
     /// Stricter: higher.
@@ -62,6 +73,8 @@ impl Default for Policy {
             max_noise_weight: 1.5,
             max_noise_prob: 0.98,
             max_noise_share: 0.05,
+            max_reread_loss: 5.0,
+            max_critical_reread_loss: 2.0,
             min_aligned_share: 0.5,
             critical_patterns: Vec::new(),
             compiled: Vec::new(),
@@ -80,6 +93,8 @@ pub struct PolicyOverrides {
     pub max_noise_weight: Option<f32>,
     pub max_noise_prob: Option<f32>,
     pub max_noise_share: Option<f32>,
+    pub max_reread_loss: Option<f32>,
+    pub max_critical_reread_loss: Option<f32>,
     pub min_aligned_share: Option<f32>,
     #[serde(default)]
     pub critical_patterns: Vec<String>,
@@ -143,6 +158,9 @@ impl Policy {
         tighten("max_noise_weight", &mut p.max_noise_weight, o.max_noise_weight, Lower, (0.0, f32::MAX))?;
         tighten("max_noise_prob", &mut p.max_noise_prob, o.max_noise_prob, Lower, (0.0, 1.0))?;
         tighten("max_noise_share", &mut p.max_noise_share, o.max_noise_share, Lower, (0.0, 1.0))?;
+        tighten("max_reread_loss", &mut p.max_reread_loss, o.max_reread_loss, Lower, (0.0, f32::MAX))?;
+        let critical = o.max_critical_reread_loss;
+        tighten("max_critical_reread_loss", &mut p.max_critical_reread_loss, critical, Lower, (0.0, f32::MAX))?;
         tighten("min_aligned_share", &mut p.min_aligned_share, o.min_aligned_share, Higher, (0.0, 1.0))?;
         for pattern in &o.critical_patterns {
             let re =

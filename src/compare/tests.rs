@@ -2,6 +2,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::page::{Char, LineFlags};
+use crate::recognise::{Dictionary, ctc_decode};
 
 const CONTRACT: &str = "土地流转合同
 甲方（流出方）：诸暨市枫桥镇东溪村村民委员会
@@ -46,6 +47,7 @@ fn capture_with(text: &str, width: usize, prob: impl Fn(usize) -> f32) -> Vec<Li
                 quad: [[10.0, y], [10.0 + 30.0 * n, y], [10.0 + 30.0 * n, y + 32.0], [10.0, y + 32.0]],
                 chars,
                 flags: LineFlags::default(),
+                steps: vec![],
             });
         }
         at += 1; // the newline
@@ -478,6 +480,8 @@ fn stricter_policies_never_turn_a_verdict_into_match() {
         capture_with(&noisy, 24, |k| if k % 7 == 0 { 0.93 } else { 0.97 }),
         capture_with(CONTRACT, 24, |k| if k == amount + 2 { 0.91 } else { 0.98 }),
         capture(&CONTRACT.replace("王建国", "王建军")),
+        doubted("掠夺性", &[(0, &[('惊', 0.55), ('掠', 0.40)]), (1, &[('夸', 0.50), ('夺', 0.45)])]),
+        doubted("¥50,000", &[(1, &[('6', 0.75), ('5', 0.12)])]),
     ];
     let stricter = [
         r#"{"min_agree_prob": 0.95}"#,
@@ -486,6 +490,8 @@ fn stricter_policies_never_turn_a_verdict_into_match() {
         r#"{"max_imprint_cover": 0.0, "max_noise_share": 0.001}"#,
         r#"{"max_noise_weight": 0.2, "min_covered_chars": 400}"#,
         r#"{"min_aligned_share": 0.99, "critical_patterns": ["王建国"]}"#,
+        r#"{"max_reread_loss": 0.2, "max_critical_reread_loss": 0.0}"#,
+        r#"{"min_agree_prob": 0.5, "critical_patterns": ["掠夺性"]}"#,
     ];
     for overrides in stricter {
         let policy = Policy::with_overrides(&serde_json::from_str(overrides).unwrap()).unwrap();
@@ -500,6 +506,87 @@ fn stricter_policies_never_turn_a_verdict_into_match() {
     let strict = Policy::with_overrides(&serde_json::from_str(stricter[0]).unwrap()).unwrap();
     assert_eq!(check(&captures[2], CONTRACT).outcome, Outcome::Match);
     assert_eq!(compare(&captures[2], CONTRACT, &strict).outcome, Outcome::Unreadable);
+}
+
+/// `line` as the recogniser reads it through real CTC steps: each character over a step of
+/// its own, then a blank step. `doubts` replaces the candidates at some characters' steps
+/// (by char index; the first candidate is what greedy decoding keeps).
+fn stepped(line: &Line, doubts: &[(usize, &[(char, f32)])]) -> Line {
+    let text: Vec<char> = line.text.chars().collect();
+    let mut entries: Vec<char> = text.clone();
+    entries.extend(doubts.iter().flat_map(|d| d.1.iter().map(|c| c.0)));
+    entries.sort_unstable();
+    entries.dedup();
+    let dictionary = Dictionary::parse(&entries.iter().map(|c| format!("{c}\n")).collect::<String>());
+    let class = |c: char| 1 + entries.binary_search(&c).expect("in the dictionary");
+    let mut probs = ndarray::Array2::<f32>::zeros((2 * text.len(), dictionary.classes()));
+    for (k, &c) in text.iter().enumerate() {
+        let plain = [(c, 0.97)];
+        let candidates = doubts.iter().find(|d| d.0 == k).map_or(&plain[..], |d| d.1);
+        for &(c, p) in candidates {
+            probs[(2 * k, class(c))] = p;
+        }
+        probs[(2 * k, 0)] = 1.0 - candidates.iter().map(|c| c.1).sum::<f32>();
+        (probs[(2 * k + 1, 0)], probs[(2 * k + 1, class(c))]) = (0.98, 0.02);
+    }
+    let reading = ctc_decode(probs.view(), &dictionary, 1.0);
+    Line { text: reading.text, score: reading.score, chars: reading.chars, steps: reading.steps, ..line.clone() }
+}
+
+/// The capture of CONTRACT with the line holding `needle` read through CTC steps, with
+/// `doubts` at the needle's characters (by index into the needle).
+fn doubted(needle: &str, doubts: &[(usize, &[(char, f32)])]) -> Vec<Line> {
+    let mut lines = capture(CONTRACT);
+    let l = lines.iter().position(|l| l.text.contains(needle)).expect("needle on one line");
+    let at = lines[l].text[..lines[l].text.find(needle).unwrap()].chars().count();
+    let doubts: Vec<(usize, &[(char, f32)])> = doubts.iter().map(|&(k, c)| (at + k, c)).collect();
+    lines[l] = stepped(&lines[l], &doubts);
+    lines
+}
+
+#[test]
+fn a_difference_the_recogniser_nearly_read_as_approved_is_reread() {
+    // 掠夺 read 惊夸, each a close first choice over the approved character.
+    let blurred = doubted("掠夺性", &[(0, &[('惊', 0.55), ('掠', 0.40)]), (1, &[('夸', 0.50), ('夺', 0.45)])]);
+    assert!(blurred.iter().any(|l| l.text.contains("惊夸性")), "greedy decoding keeps the first choices");
+    let v = check(&blurred, CONTRACT);
+    assert_eq!((v.outcome, v.reread), (Outcome::Match, 1), "{:?}", v.findings);
+    let no_reread = Policy::with_overrides(&PolicyOverrides { max_reread_loss: Some(0.0), ..Default::default() });
+    let v = compare(&blurred, CONTRACT, &no_reread.unwrap());
+    assert_eq!((v.outcome, v.reread), (Outcome::Unreadable, 0), "two unconfident differences");
+
+    // Printed 惊夸: the approved characters are nowhere near.
+    let changed = doubted("掠夺性", &[(0, &[('惊', 0.98), ('掠', 0.001)]), (1, &[('夸', 0.98), ('夺', 0.001)])]);
+    let v = check(&changed, CONTRACT);
+    assert_eq!((v.outcome, v.reread), (Outcome::Mismatch, 0), "{:?}", v.findings);
+}
+
+#[test]
+fn a_pause_lost_to_the_blank_is_reread() {
+    // The `，` after 五年 read as blank, with the pause a close second; under a policy that
+    // tolerates no lost character, only re-reading lets the capture match.
+    let lines = doubted("五年，自", &[(2, &[('，', 0.30)])]);
+    assert!(lines.iter().any(|l| l.text.contains("五年自")));
+    let strict = Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(0.5), ..Default::default() });
+    let v = compare(&lines, CONTRACT, &strict.unwrap());
+    assert_eq!((v.outcome, v.reread), (Outcome::Match, 1), "{:?}", v.findings);
+    assert!(v.findings.is_empty(), "{:?}", v.findings);
+}
+
+#[test]
+fn a_digit_is_reread_only_from_a_close_second_choice() {
+    // ¥50,000.00: the 5 read as 6.
+    let doubt = |six: f32, five: f32| doubted("¥50,000", &[(1, &[('6', six), ('5', five)])]);
+    let v = check(&doubt(0.55, 0.40), CONTRACT);
+    assert_eq!((v.outcome, v.reread), (Outcome::Match, 1), "{:?}", v.findings);
+    // A weak second choice is re-read but cannot vouch for the amount.
+    let v = check(&doubt(0.75, 0.12), CONTRACT);
+    assert_eq!((v.outcome, v.reread), (Outcome::Unreadable, 1), "{:?}", v.findings);
+    assert_eq!(v.findings[0].kind, FindingKind::CriticalUnverifiable);
+    // A forged 6 printed clearly stays a change, though 5 is still among the candidates.
+    let v = check(&doubt(0.95, 0.01), CONTRACT);
+    assert_eq!((v.outcome, v.reread), (Outcome::Mismatch, 0), "{:?}", v.findings);
+    assert_eq!(v.findings[0].kind, FindingKind::CriticalChange);
 }
 
 fn prose_and_digits() -> impl Strategy<Value = Vec<(bool, String)>> {

@@ -73,6 +73,9 @@ pub struct Verdict {
     /// `[start, end)` in Unicode scalar values into the approved text as submitted.
     pub covered_span: Option<[usize; 2]>,
     pub findings: Vec<Finding>,
+    /// Differences the recogniser, asked again, found nearly as likely to read as the
+    /// approved text, and which were taken as read so (see `max_reread_loss`).
+    pub reread: usize,
     pub policy: Policy,
 }
 
@@ -326,6 +329,7 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
         coverage: 0.0,
         covered_span: None,
         findings: Vec::new(),
+        reread: 0,
         policy: policy.clone(),
     };
     let mut tally = Tally::default();

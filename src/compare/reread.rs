@@ -1,0 +1,397 @@
+//! Putting a difference back to the recogniser: is the approved text what it nearly read?
+//!
+//! Greedy CTC decoding keeps the first choice at every step. On blurred print the approved
+//! character is often a close second (`致` read `数`, a `。` lost to the blank), and the
+//! alignment books that as a difference. Here each difference inside one line is re-read:
+//! the best CTC path spelling the line with the approved text in its place (Viterbi over the
+//! candidates each step kept) is compared with the best path spelling the line as it stands.
+//! When the approved spelling costs at most `max_reread_loss` nats, it is taken as what the
+//! line says, with the probabilities its path gives, and the capture is compared again.
+//! A printed change is read with confidence, so spelling the approved text over it costs
+//! far more than that.
+//!
+//! A difference touching a critical token is re-read only within the lower
+//! `max_critical_reread_loss`: a forged digit is printed as clearly as its neighbours, so its
+//! original is far down the recogniser's list. A re-read critical character keeps the
+//! probability its path gives it, so a token re-read from a weak second choice is still
+//! unverifiable, never vouched for.
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::align::Op;
+use super::normalise::{Sym, fold};
+use super::policy::Policy;
+use crate::page::{Char, Line, Step};
+
+/// Most symbols either side of one difference that may be re-read: OCR noise misreads a
+/// character or two, a longer run is a change (or a line the recogniser lost), and the
+/// lattice's few candidates per step say little about it.
+const MAX_REREAD: usize = 3;
+
+/// Log-probability floor, so that a candidate with probability 0 stays comparable.
+const LN_FLOOR: f32 = -30.0;
+
+/// What the compare layer knows of the two sides, for re-reading.
+pub(crate) struct Sides<'a> {
+    pub lines: &'a [Line],
+    pub obs: &'a [Sym],
+    pub obs_critical: &'a [bool],
+    pub app: &'a [Sym],
+    pub app_critical: &'a [bool],
+}
+
+/// One symbol of a line's spelling: its comparison key, and either the recognised
+/// character it stands for or the approved symbol put in its place.
+#[derive(Clone, Copy)]
+struct Label {
+    key: char,
+    source: Source,
+}
+
+#[derive(Clone, Copy)]
+enum Source {
+    /// Index into the line's `chars`.
+    Read(usize),
+    /// The approved symbol's NFKC character.
+    Approved(char),
+}
+
+/// A line being re-read.
+struct Spelling {
+    labels: Vec<Label>,
+    /// Log-probability of the best path spelling `labels`.
+    score: f32,
+    /// Labels added minus labels removed so far, left of the next difference.
+    shift: isize,
+    changed: bool,
+}
+
+/// The lines with every difference the recogniser nearly read as approved re-read so;
+/// `None` when no difference was. Returns the count of differences re-read too.
+pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<Line>, usize)> {
+    let lattices: Vec<Option<Lattice>> = sides.lines.iter().map(Lattice::of).collect();
+    // Position of each observed symbol within its line.
+    let mut pos = vec![0usize; sides.obs.len()];
+    let mut count = vec![0usize; sides.lines.len()];
+    for (i, s) in sides.obs.iter().enumerate() {
+        pos[i] = count[s.src];
+        count[s.src] += 1;
+    }
+    let mut spellings: Vec<Option<Spelling>> = sides
+        .lines
+        .iter()
+        .zip(&lattices)
+        .zip(&count)
+        .map(|((line, lattice), &count)| {
+            let (lattice, labels) = (lattice.as_ref()?, labels(line)?);
+            // Labels must be the symbols the alignment saw, one for one.
+            if labels.len() != count {
+                return None;
+            }
+            let score = lattice.best(&labels).map_or(f32::NEG_INFINITY, |p| p.score);
+            Some(Spelling { labels, score, shift: 0, changed: false })
+        })
+        .collect();
+    let mut reread = 0;
+    for run in runs(ops) {
+        if run.observed.len() > MAX_REREAD || run.approved.len() > MAX_REREAD {
+            continue;
+        }
+        let critical =
+            run.observed.iter().any(|&i| sides.obs_critical[i]) || run.approved.iter().any(|&j| sides.app_critical[j]);
+        let limit = if critical { policy.max_critical_reread_loss } else { policy.max_reread_loss };
+        let new: Vec<Label> = run
+            .approved
+            .iter()
+            .map(|&j| Label { key: sides.app[j].key, source: Source::Approved(sides.app[j].ch) })
+            .collect();
+        for (l, at, len) in run.places(sides.obs, &pos) {
+            let (Some(spelling), Some(lattice)) = (spellings[l].as_mut(), lattices[l].as_ref()) else {
+                continue;
+            };
+            let from = at.wrapping_add_signed(spelling.shift);
+            if from + len > spelling.labels.len() {
+                continue;
+            }
+            let mut labels = spelling.labels.clone();
+            labels.splice(from..from + len, new.iter().copied());
+            let Some(path) = lattice.best(&labels) else {
+                continue;
+            };
+            if spelling.score - path.score <= limit {
+                spelling.shift += new.len() as isize - len as isize;
+                (spelling.labels, spelling.score, spelling.changed) = (labels, path.score, true);
+                reread += 1;
+                break;
+            }
+        }
+    }
+    if reread == 0 {
+        return None;
+    }
+    let lines = sides
+        .lines
+        .iter()
+        .zip(spellings)
+        .zip(&lattices)
+        .map(|((line, spelling), lattice)| match (spelling, lattice) {
+            (Some(s), Some(lattice)) if s.changed => respell(line, &s.labels, lattice),
+            _ => line.clone(),
+        })
+        .collect();
+    Some((lines, reread))
+}
+
+/// A maximal run of differing alignment steps, with the observed symbols matched around it.
+struct Run {
+    observed: Vec<usize>,
+    approved: Vec<usize>,
+    before: Option<usize>,
+    after: Option<usize>,
+}
+
+fn runs(ops: &[Op]) -> Vec<Run> {
+    let matched = |op: Option<&Op>| match op {
+        Some(&Op::Match(i, _)) => Some(i),
+        _ => None,
+    };
+    let mut runs = Vec::new();
+    let mut k = 0;
+    while k < ops.len() {
+        if matches!(ops[k], Op::Match(..)) {
+            k += 1;
+            continue;
+        }
+        let end = (k..ops.len()).find(|&e| matches!(ops[e], Op::Match(..))).unwrap_or(ops.len());
+        let mut run = Run {
+            observed: vec![],
+            approved: vec![],
+            before: matched(k.checked_sub(1).map(|b| &ops[b])),
+            after: matched(ops.get(end)),
+        };
+        for op in &ops[k..end] {
+            if let Op::Sub(i, _) | Op::Ins(i) = *op {
+                run.observed.push(i);
+            }
+            if let Op::Sub(_, j) | Op::Del(j) = *op {
+                run.approved.push(j);
+            }
+        }
+        runs.push(run);
+        k = end;
+    }
+    runs
+}
+
+impl Run {
+    /// Where the approved text could stand, as (line, position, symbols replaced): over
+    /// the observed run when it lies within one line; for text missing where one line ends
+    /// and the next begins, at the end of the one or the start of the other.
+    fn places(&self, obs: &[Sym], pos: &[usize]) -> Vec<(usize, usize, usize)> {
+        match (self.observed.first(), self.observed.last()) {
+            (Some(&a), Some(&b)) if obs[a].src == obs[b].src => {
+                vec![(obs[a].src, pos[a], self.observed.len())]
+            }
+            (Some(_), _) => vec![],
+            _ => {
+                let before = self.before.map(|i| (obs[i].src, pos[i] + 1, 0));
+                let after = self.after.map(|i| (obs[i].src, pos[i], 0));
+                before.into_iter().chain(after.filter(|a| Some(a.0) != before.map(|b| b.0))).collect()
+            }
+        }
+    }
+}
+
+/// The line's symbols as labels, one per recognised char; `None` when a char folds to more
+/// than one symbol (labels and chars would not correspond). Chars that fold to nothing
+/// (spaces) have no label: the lattice counts them as blank.
+fn labels(line: &Line) -> Option<Vec<Label>> {
+    let mut syms = Vec::new();
+    let mut labels = Vec::with_capacity(line.chars.len());
+    for (k, c) in line.chars.iter().enumerate() {
+        syms.clear();
+        fold(c.text.chars().map(|ch| (0, ch)), &mut syms);
+        match syms.as_slice() {
+            [] => {}
+            [s] => labels.push(Label { key: s.key, source: Source::Read(k) }),
+            _ => return None,
+        }
+    }
+    Some(labels)
+}
+
+/// The line spelled `labels`: chars it read keep their reading, approved ones take the
+/// probability and extent of the steps the best path gives them. Spaces are dropped, as
+/// the comparison ignores them anyway.
+fn respell(line: &Line, labels: &[Label], lattice: &Lattice) -> Line {
+    let Some(path) = lattice.best(labels) else {
+        return line.clone();
+    };
+    let steps = lattice.blank.len() as f32;
+    let chars: Vec<Char> = labels
+        .iter()
+        .zip(&path.spans)
+        .map(|(label, &(from, to, prob))| match label.source {
+            Source::Read(k) => line.chars[k].clone(),
+            Source::Approved(ch) => Char { text: ch.to_string(), prob, span: [from as f32 / steps, to as f32 / steps] },
+        })
+        .collect();
+    Line { text: chars.iter().map(|c| c.text.as_str()).collect(), chars, ..line.clone() }
+}
+
+/// A line's CTC steps in log space, candidates by comparison key.
+struct Lattice {
+    /// ln p(blank) per step; candidates that fold to nothing (a space) count as blank.
+    blank: Vec<f32>,
+    /// Per step, (key, ln p) of the candidates that fold to one symbol.
+    candidates: Vec<Vec<(char, f32)>>,
+    /// ln of what any other class may have at the step: no more than the last candidate,
+    /// nor than the mass the candidates and blank leave.
+    other: Vec<f32>,
+}
+
+/// The best path for a spelling.
+struct Path {
+    score: f32,
+    /// Per label: the steps it occupies, `[from, to)`, and its highest probability there.
+    spans: Vec<(usize, usize, f32)>,
+}
+
+fn ln(p: f32) -> f32 {
+    if p > 0.0 { p.ln().max(LN_FLOOR) } else { LN_FLOOR }
+}
+
+impl Lattice {
+    fn of(line: &Line) -> Option<Lattice> {
+        if line.steps.is_empty() {
+            return None;
+        }
+        let mut syms = Vec::new();
+        let mut lattice = Lattice { blank: vec![], candidates: vec![], other: vec![] };
+        for Step { blank, candidates } in &line.steps {
+            let mut blank = *blank;
+            let mut keyed: Vec<(char, f32)> = Vec::new();
+            for &(c, p) in candidates.iter().filter(|&&(_, p)| p > 0.0) {
+                syms.clear();
+                fold(std::iter::once(c).nfkc().map(|ch| (0, ch)), &mut syms);
+                match syms.as_slice() {
+                    [] => blank += p,
+                    [s] => match keyed.iter_mut().find(|(k, _)| *k == s.key) {
+                        // `。` and `.` are one symbol: the symbol is as likely as both.
+                        Some(slot) => slot.1 += p,
+                        None => keyed.push((s.key, p)),
+                    },
+                    _ => {}
+                }
+            }
+            let total = blank + keyed.iter().map(|k| k.1).sum::<f32>();
+            let last = candidates.iter().rev().find(|c| c.1 > 0.0).map_or(0.0, |c| c.1);
+            lattice.blank.push(ln(blank));
+            lattice.candidates.push(keyed.into_iter().map(|(k, p)| (k, ln(p))).collect());
+            lattice.other.push(ln(last.min(1.0 - total)));
+        }
+        Some(lattice)
+    }
+
+    fn emit(&self, t: usize, key: char) -> f32 {
+        self.candidates[t].iter().find(|c| c.0 == key).map_or(self.other[t], |c| c.1)
+    }
+
+    /// Viterbi alignment of `labels` to the steps (CTC: blanks between, a blank needed
+    /// between two equal labels); `None` when the line has too few steps to spell them.
+    fn best(&self, labels: &[Label]) -> Option<Path> {
+        let steps = self.blank.len();
+        let states = 2 * labels.len() + 1;
+        let label = |s: usize| (s % 2 == 1).then(|| labels[s / 2].key);
+        let emit = |t: usize, s: usize| label(s).map_or(self.blank[t], |k| self.emit(t, k));
+        let mut score = vec![f32::NEG_INFINITY; states];
+        // back[t * states + s]: how many states back the path into (t, s) came from.
+        let mut back = vec![0u8; steps * states];
+        score[0] = emit(0, 0);
+        if states > 1 {
+            score[1] = emit(0, 1);
+        }
+        let mut next = score.clone();
+        for t in 1..steps {
+            for s in 0..states {
+                let mut best = (score[s], 0u8);
+                if s >= 1 && score[s - 1] > best.0 {
+                    best = (score[s - 1], 1);
+                }
+                if s >= 2 && label(s).is_some() && label(s) != label(s - 2) && score[s - 2] > best.0 {
+                    best = (score[s - 2], 2);
+                }
+                next[s] = best.0 + emit(t, s);
+                back[t * states + s] = best.1;
+            }
+            std::mem::swap(&mut score, &mut next);
+        }
+        let end = if states >= 2 && score[states - 2] > score[states - 1] { states - 2 } else { states - 1 };
+        if score[end] == f32::NEG_INFINITY {
+            return None;
+        }
+        let mut spans = vec![(usize::MAX, 0, 0.0f32); labels.len()];
+        let mut s = end;
+        for t in (0..steps).rev() {
+            if s % 2 == 1 {
+                let span = &mut spans[s / 2];
+                span.0 = t;
+                if span.1 == 0 {
+                    span.1 = t + 1;
+                }
+                span.2 = span.2.max(emit(t, s).exp());
+            }
+            s -= back[t * states + s] as usize;
+        }
+        Some(Path { score: score[end], spans })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::STEP_CANDIDATES;
+
+    /// A line whose steps each hold the given (char, probability) candidates, blank the rest.
+    fn line(steps: &[&[(char, f32)]]) -> Line {
+        let steps = steps
+            .iter()
+            .map(|cands| {
+                let mut candidates = [('\0', 0.0); STEP_CANDIDATES];
+                candidates[..cands.len()].copy_from_slice(cands);
+                Step { blank: 1.0 - cands.iter().map(|c| c.1).sum::<f32>(), candidates }
+            })
+            .collect();
+        Line { text: String::new(), score: 0.0, quad: [[0.0; 2]; 4], chars: vec![], flags: Default::default(), steps }
+    }
+
+    fn spell(text: &str) -> Vec<Label> {
+        let mut syms = Vec::new();
+        fold(text.chars().map(|c| (0, c)), &mut syms);
+        syms.iter().map(|s| Label { key: s.key, source: Source::Approved(s.ch) }).collect()
+    }
+
+    #[test]
+    fn equal_neighbours_need_a_blank_between_them() {
+        let lattice = Lattice::of(&line(&[&[('0', 0.9)], &[('0', 0.9)]])).unwrap();
+        assert!(lattice.best(&spell("0")).is_some());
+        assert!(lattice.best(&spell("00")).is_none(), "two steps cannot hold 0, blank, 0");
+        let lattice = Lattice::of(&line(&[&[('0', 0.9)], &[], &[('0', 0.9)]])).unwrap();
+        let path = lattice.best(&spell("00")).unwrap();
+        assert_eq!(path.spans.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(), [(0, 1), (2, 3)]);
+        assert!((path.score - 2.0 * 0.9f32.ln()).abs() < 1e-4, "{}", path.score);
+    }
+
+    #[test]
+    fn pauses_of_one_class_pool_and_spaces_count_as_blank() {
+        // `。` and `.` are the same symbol; a space is no symbol at all.
+        let lattice = Lattice::of(&line(&[&[('。', 0.3), ('.', 0.3), (' ', 0.3)]])).unwrap();
+        let pause = lattice.best(&spell("，")).unwrap();
+        assert!((pause.score - 0.6f32.ln()).abs() < 1e-4, "{}", pause.score);
+        let nothing = lattice.best(&[]).unwrap();
+        assert!((nothing.score - 0.4f32.ln()).abs() < 1e-4, "blank 0.1 plus the space 0.3");
+        // A class outside the candidates is bounded by the last of them.
+        let other = lattice.best(&spell("甲")).unwrap();
+        assert!(other.score <= 0.3f32.ln());
+    }
+}
