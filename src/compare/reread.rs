@@ -16,8 +16,6 @@
 //! probability its path gives it, so a token re-read from a weak second choice is still
 //! unverifiable, never vouched for.
 
-use unicode_normalization::UnicodeNormalization;
-
 use super::align::Op;
 use super::normalise::{Sym, fold};
 use super::policy::Policy;
@@ -88,7 +86,9 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
             if labels.len() != count {
                 return None;
             }
-            let score = lattice.best(&labels).map_or(f32::NEG_INFINITY, |p| p.score);
+            // A reading the steps cannot spell (a char decoded past the content) has no
+            // likelihood to measure the approved text against.
+            let score = lattice.best(&labels)?.score;
             Some(Spelling { labels, score, shift: 0, changed: false })
         })
         .collect();
@@ -273,7 +273,7 @@ impl Lattice {
             let mut keyed: Vec<(char, f32)> = Vec::new();
             for &(c, p) in candidates.iter().filter(|&&(_, p)| p > 0.0) {
                 syms.clear();
-                fold(std::iter::once(c).nfkc().map(|ch| (0, ch)), &mut syms);
+                fold(std::iter::once((0, c)), &mut syms);
                 match syms.as_slice() {
                     [] => blank += p,
                     [s] => match keyed.iter_mut().find(|(k, _)| *k == s.key) {

@@ -555,6 +555,14 @@ fn a_difference_the_recogniser_nearly_read_as_approved_is_reread() {
     let v = compare(&blurred, CONTRACT, &no_reread.unwrap());
     assert_eq!((v.outcome, v.reread), (Outcome::Unreadable, 0), "two unconfident differences");
 
+    // Steps that cannot spell the reading (too few of them) measure nothing.
+    let mut cut_short = blurred.clone();
+    for line in cut_short.iter_mut().filter(|l| !l.steps.is_empty()) {
+        line.steps.truncate(3);
+    }
+    let v = check(&cut_short, CONTRACT);
+    assert_eq!((v.outcome, v.reread), (Outcome::Unreadable, 0), "{:?}", v.findings);
+
     // Printed 惊夸: the approved characters are nowhere near.
     let changed = doubted("掠夺性", &[(0, &[('惊', 0.98), ('掠', 0.001)]), (1, &[('夸', 0.98), ('夺', 0.001)])]);
     let v = check(&changed, CONTRACT);

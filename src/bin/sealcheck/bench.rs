@@ -1,13 +1,13 @@
 //! `sealcheck bench`: speed and memory, each figure beside a baseline measured in the same
 //! run, because these machines are too noisy for absolute timings to mean much.
 //!
-//! It prints, over the labelled split and `../shared/eval-real`: time per stage; the
-//! pipeline's own work as a share of the time spent inside the models; recognition's cost
-//! per line against batch size and width; one multi-thread session against single-thread
-//! sessions in parallel, per stage; images per second against RapidOCR 1.4.4 (its timings
-//! come from `tools/baseline/timing.py`, which `scripts/bench.sh` runs first) with each
-//! side's recall per rotation bucket; and resident memory after 100 and after N images,
-//! each rescaled by a random factor so that input shapes keep changing.
+//! It prints, over the labelled split and `../shared/eval-real`: resident memory after 100
+//! and after N images, each rescaled by a random factor so that input shapes keep
+//! changing; time per stage; the pipeline's own work as a share of the time spent inside
+//! the models; recognition's cost per line against batch size and width; one multi-thread
+//! session against single-thread sessions in parallel, per stage; and images per second
+//! against RapidOCR 1.4.4 (its timings come from `tools/baseline/timing.py`, which
+//! `scripts/bench.sh` runs first) with each side's recall per rotation bucket.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -81,6 +81,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
+    // Memory first, while the process holds nothing but the workers' sessions: the
+    // sections below create and drop sessions and pages of their own, which the allocator
+    // keeps, so that growth measured after them would mix their history in.
+    if args.memory_images > 0 {
+        let items: Vec<&Item> = split.iter().chain(&real).collect();
+        memory(&pool, &items, args.memory_images)?;
+    }
+
     let large: Vec<&Item> = split.iter().filter(|i| i.pixels >= 1_000_000).collect();
     let sets = [
         (format!("{} (all)", args.cases.display()), split.iter().collect::<Vec<_>>()),
@@ -106,11 +114,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     per_line(&set, &config.runtime)?;
     println!("\n== threads: one 2-thread session against two 1-thread sessions in parallel");
     threads(&set)?;
-
-    if args.memory_images > 0 {
-        let items: Vec<&Item> = split.iter().chain(&real).collect();
-        memory(&pool, &items, args.memory_images)?;
-    }
     Ok(())
 }
 
