@@ -54,20 +54,34 @@ enum Source {
     Approved(char),
 }
 
-/// A line being re-read.
+/// A line being re-read: its steps, its spelling so far and that spelling's best path.
 struct Spelling {
+    lattice: Lattice,
     labels: Vec<Label>,
-    /// Log-probability of the best path spelling `labels`.
-    score: f32,
+    path: Path,
     /// Labels added minus labels removed so far, left of the next difference.
     shift: isize,
     changed: bool,
 }
 
+impl Spelling {
+    /// The line as read, given the number of symbols the alignment saw in it; `None` when
+    /// it cannot be re-read: no steps, a char folding to several symbols, or steps that
+    /// cannot spell its own reading (a char decoded past the content), which leaves no
+    /// likelihood to measure the approved text against.
+    fn of(line: &Line, symbols: usize) -> Option<Spelling> {
+        let (lattice, labels) = (Lattice::of(line)?, labels(line)?);
+        if labels.len() != symbols {
+            return None;
+        }
+        let path = lattice.best(&labels)?;
+        Some(Spelling { lattice, labels, path, shift: 0, changed: false })
+    }
+}
+
 /// The lines with every difference the recogniser nearly read as approved re-read so;
 /// `None` when no difference was. Returns the count of differences re-read too.
 pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<Line>, usize)> {
-    let lattices: Vec<Option<Lattice>> = sides.lines.iter().map(Lattice::of).collect();
     // Position of each observed symbol within its line.
     let mut pos = vec![0usize; sides.obs.len()];
     let mut count = vec![0usize; sides.lines.len()];
@@ -75,28 +89,19 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
         pos[i] = count[s.src];
         count[s.src] += 1;
     }
-    let mut spellings: Vec<Option<Spelling>> = sides
-        .lines
-        .iter()
-        .zip(&lattices)
-        .zip(&count)
-        .map(|((line, lattice), &count)| {
-            let (lattice, labels) = (lattice.as_ref()?, labels(line)?);
-            // Labels must be the symbols the alignment saw, one for one.
-            if labels.len() != count {
-                return None;
-            }
-            // A reading the steps cannot spell (a char decoded past the content) has no
-            // likelihood to measure the approved text against.
-            let score = lattice.best(&labels)?.score;
-            Some(Spelling { labels, score, shift: 0, changed: false })
-        })
+    let runs: Vec<Run> =
+        runs(ops).into_iter().filter(|r| r.observed.len() <= MAX_REREAD && r.approved.len() <= MAX_REREAD).collect();
+    let places: Vec<Vec<(usize, usize, usize)>> = runs.iter().map(|r| r.places(sides.obs, &pos)).collect();
+    // Only lines a difference may be re-read in are spelled out.
+    let mut touched = vec![false; sides.lines.len()];
+    for &(l, _, _) in places.iter().flatten() {
+        touched[l] = true;
+    }
+    let mut spellings: Vec<Option<Spelling>> = (0..sides.lines.len())
+        .map(|l| if touched[l] { Spelling::of(&sides.lines[l], count[l]) } else { None })
         .collect();
     let mut reread = 0;
-    for run in runs(ops) {
-        if run.observed.len() > MAX_REREAD || run.approved.len() > MAX_REREAD {
-            continue;
-        }
+    for (run, places) in runs.iter().zip(places) {
         let critical =
             run.observed.iter().any(|&i| sides.obs_critical[i]) || run.approved.iter().any(|&j| sides.app_critical[j]);
         let limit = if critical { policy.max_critical_reread_loss } else { policy.max_reread_loss };
@@ -105,22 +110,18 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
             .iter()
             .map(|&j| Label { key: sides.app[j].key, source: Source::Approved(sides.app[j].ch) })
             .collect();
-        for (l, at, len) in run.places(sides.obs, &pos) {
-            let (Some(spelling), Some(lattice)) = (spellings[l].as_mut(), lattices[l].as_ref()) else {
-                continue;
-            };
+        for (l, at, len) in places {
+            let Some(spelling) = spellings[l].as_mut() else { continue };
             let from = at.wrapping_add_signed(spelling.shift);
             if from + len > spelling.labels.len() {
                 continue;
             }
             let mut labels = spelling.labels.clone();
             labels.splice(from..from + len, new.iter().copied());
-            let Some(path) = lattice.best(&labels) else {
-                continue;
-            };
-            if spelling.score - path.score <= limit {
+            let Some(path) = spelling.lattice.best(&labels) else { continue };
+            if spelling.path.score - path.score <= limit {
                 spelling.shift += new.len() as isize - len as isize;
-                (spelling.labels, spelling.score, spelling.changed) = (labels, path.score, true);
+                (spelling.labels, spelling.path, spelling.changed) = (labels, path, true);
                 reread += 1;
                 break;
             }
@@ -133,9 +134,8 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
         .lines
         .iter()
         .zip(spellings)
-        .zip(&lattices)
-        .map(|((line, spelling), lattice)| match (spelling, lattice) {
-            (Some(s), Some(lattice)) if s.changed => respell(line, &s.labels, lattice),
+        .map(|(line, spelling)| match spelling {
+            Some(s) if s.changed => respell(line, &s),
             _ => line.clone(),
         })
         .collect();
@@ -220,17 +220,15 @@ fn labels(line: &Line) -> Option<Vec<Label>> {
     Some(labels)
 }
 
-/// The line spelled `labels`: chars it read keep their reading, approved ones take the
+/// The line as re-read: chars it read keep their reading, approved ones take the
 /// probability and extent of the steps the best path gives them. Spaces are dropped, as
 /// the comparison ignores them anyway.
-fn respell(line: &Line, labels: &[Label], lattice: &Lattice) -> Line {
-    let Some(path) = lattice.best(labels) else {
-        return line.clone();
-    };
-    let steps = lattice.blank.len() as f32;
-    let chars: Vec<Char> = labels
+fn respell(line: &Line, spelling: &Spelling) -> Line {
+    let steps = spelling.lattice.blank.len() as f32;
+    let chars: Vec<Char> = spelling
+        .labels
         .iter()
-        .zip(&path.spans)
+        .zip(&spelling.path.spans)
         .map(|(label, &(from, to, prob))| match label.source {
             Source::Read(k) => line.chars[k].clone(),
             Source::Approved(ch) => Char { text: ch.to_string(), prob, span: [from as f32 / steps, to as f32 / steps] },
