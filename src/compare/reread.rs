@@ -77,6 +77,14 @@ impl Spelling {
         let path = lattice.best(&labels)?;
         Some(Spelling { lattice, labels, path, shift: 0, changed: false })
     }
+
+    /// Whether a character the labels `range` spell was read at `max_reread_prob` or more.
+    fn surely_read(&self, line: &Line, range: std::ops::Range<usize>, policy: &Policy) -> bool {
+        self.labels[range].iter().any(|label| match label.source {
+            Source::Read(c) => line.chars[c].prob >= policy.max_reread_prob,
+            Source::Approved(_) => false,
+        })
+    }
 }
 
 /// The lines with every difference the recogniser nearly read as approved re-read so;
@@ -113,7 +121,7 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
         for (l, at, len) in places {
             let Some(spelling) = spellings[l].as_mut() else { continue };
             let from = at.wrapping_add_signed(spelling.shift);
-            if from + len > spelling.labels.len() {
+            if from + len > spelling.labels.len() || spelling.surely_read(&sides.lines[l], from..from + len, policy) {
                 continue;
             }
             let mut labels = spelling.labels.clone();

@@ -154,6 +154,18 @@ fn lines_cut_by_the_frame_are_judged_on_what_they_show() {
     let v = check(&cut, CONTRACT);
     assert_eq!(v.outcome, Outcome::Mismatch);
     assert!(kinds(&v).contains(&FindingKind::CriticalChange));
+
+    // And so is a plain swap it shows, read surely; read unsurely, it is framing noise.
+    let swapped = strip(&band.replace("合理利用", "合法利用"), 8);
+    let v = check(&swapped, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch, "{:?}", v.findings);
+    assert!(decisive(&v).iter().any(|f| f.observed.as_deref() == Some("法")), "{:?}", v.findings);
+    let mut unsure = swapped.clone();
+    for c in unsure.iter_mut().flat_map(|l| l.chars.iter_mut()).filter(|c| c.text == "法") {
+        c.prob = 0.9;
+    }
+    let v = check(&unsure, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
 }
 
 #[test]
@@ -491,6 +503,7 @@ fn stricter_policies_never_turn_a_verdict_into_match() {
         r#"{"max_noise_weight": 0.2, "min_covered_chars": 400}"#,
         r#"{"min_aligned_share": 0.99, "critical_patterns": ["王建国"]}"#,
         r#"{"max_reread_loss": 0.2, "max_critical_reread_loss": 0.0}"#,
+        r#"{"max_reread_prob": 0.5}"#,
         r#"{"min_agree_prob": 0.5, "critical_patterns": ["掠夺性"]}"#,
     ];
     for overrides in stricter {
@@ -567,6 +580,21 @@ fn a_difference_the_recogniser_nearly_read_as_approved_is_reread() {
     let changed = doubted("掠夺性", &[(0, &[('惊', 0.98), ('掠', 0.001)]), (1, &[('夸', 0.98), ('夺', 0.001)])]);
     let v = check(&changed, CONTRACT);
     assert_eq!((v.outcome, v.reread), (Outcome::Mismatch, 0), "{:?}", v.findings);
+}
+
+#[test]
+fn a_character_read_surely_is_not_reread() {
+    // Under a policy that tolerates no difference, 掠 read 惊 with 掠 a distant second:
+    // within the loss limit either way, but at 0.96 printed as read.
+    let strict = Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(0.5), ..Default::default() }).unwrap();
+    let sure = doubted("掠夺性", &[(0, &[('惊', 0.96), ('掠', 0.035)])]);
+    let v = compare(&sure, CONTRACT, &strict);
+    assert_eq!((v.outcome, v.reread), (Outcome::Mismatch, 0), "{:?}", v.findings);
+    assert!(v.findings.iter().any(|f| f.approved.as_deref() == Some("掠")), "{:?}", v.findings);
+    // Read less surely, the same second choice is re-read.
+    let unsure = doubted("掠夺性", &[(0, &[('惊', 0.90), ('掠', 0.035)])]);
+    let v = compare(&unsure, CONTRACT, &strict);
+    assert_eq!((v.outcome, v.reread), (Outcome::Match, 1), "{:?}", v.findings);
 }
 
 #[test]

@@ -536,8 +536,16 @@ impl Segment<'_> {
             let slot = j.and_then(|j| seen.slot(j));
             // A line that does not testify faults nothing, except a critical change read
             // inside it: a forged digit the capture shows is not excused by the frame's edge.
+            // Nor is a plain swap read surely in the part of a cut line the frame shows.
+            let sure_swap = |i: usize, j: usize| {
+                !cx.is_confusable(i, j) && bears_value(cx.obs[i].ch) && cx.prob[i] >= cx.policy.max_noise_prob
+            };
+            let shown = match op {
+                Op::Sub(i, j) => critical_here || sure_swap(i, j),
+                _ => critical_here,
+            };
             let framed = match i {
-                Some(i) => silent[i] && (excused[i] || !critical_here),
+                Some(i) => silent[i] && (excused[i] || !shown),
                 None => cut_end || (beside_silent && !(critical_here && within_line)),
             };
             if differs && framed {
@@ -632,7 +640,8 @@ fn is_numeral(c: char) -> bool {
 
 /// Which lines testify: a line the frame cuts is not read whole (its edge characters are
 /// sliced, its text may run on outside), so its noise and the text missing beside it fault
-/// nothing; only a critical change it shows does. It still anchors the alignment and the
+/// nothing; only a critical change it shows does, or a plain swap it reads surely (see
+/// `Segment::judge`). It still anchors the alignment and the
 /// covered span. A line flagged `cut` that reads a whole approved paragraph, first character
 /// to last, was seen whole after all (short signature and date lines near the frame's edge
 /// are flagged falsely), and testifies.
