@@ -43,6 +43,29 @@ fn ocr_json_prints_one_object_per_image_and_a_bad_file_exits_2_without_stopping_
 }
 
 #[test]
+fn ocr_stops_silently_with_2_when_its_output_closes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let image = eval_real().join("images/rapidocr__test_without_det.jpg");
+    let images = vec![image.to_str().unwrap(); 40];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sealcheck"))
+        .arg("ocr")
+        .args(&images)
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("# "), "{first}");
+    // The reader is gone (as `| head -1` goes): the next write fails.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn usage_errors_exit_2_and_missing_models_say_what_to_run() {
     assert_eq!(sealcheck(&["ocr"]).status.code(), Some(2));
     assert_eq!(sealcheck(&["frobnicate"]).status.code(), Some(2));

@@ -24,17 +24,17 @@ pub fn run(args: &OcrArgs) -> anyhow::Result<u8> {
     let mut stdout = std::io::stdout().lock();
     let pages = pool.map(args.images.clone(), |engine, path| crate::read_image(engine, &path));
     for (path, page) in args.images.iter().zip(pages) {
-        // A write error (a closed pipe) ends the output, not the reading.
+        // A write error (a closed pipe) ends the run: nobody reads the rest.
         match page? {
             Ok(page) if args.json => {
                 let mut value = serde_json::to_value(&page).expect("a page always serialises");
                 value["file"] = path.display().to_string().into();
-                let _ = writeln!(stdout, "{value}");
+                writeln!(stdout, "{value}")?;
             }
             Ok(page) => {
-                let _ = writeln!(stdout, "# {} (rotation {:.0}°, {} lines)", path.display(), page.rotation_degrees, page.lines.len());
+                writeln!(stdout, "# {} (rotation {:.0}°, {} lines)", path.display(), page.rotation_degrees, page.lines.len())?;
                 for line in &page.lines {
-                    let _ = writeln!(stdout, "{}\t{:.3}", line.text, line.score);
+                    writeln!(stdout, "{}\t{:.3}", line.text, line.score)?;
                 }
             }
             Err(e) => {
