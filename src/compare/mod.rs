@@ -20,12 +20,13 @@
 //!   total budget, unless the recogniser is sure of them; heavier ones are MISMATCH when
 //!   read confidently, UNREADABLE otherwise. A line the frame cuts is not read whole: it
 //!   anchors the alignment (skipping approved text next to it is cheap) but faults nothing,
-//!   except a critical change it shows or a plain swap it reads surely. Lines read in another order than printed (two
-//!   columns of a signature row) are no change. `seal_ring` lines are ignored. A line at
-//!   the capture's edge that agrees with the approved text elsewhere is a title or sign-off
-//!   seen past hidden text (the hidden text is a deletion unless a cut line explains it);
-//!   any other line there is `foreign_text`. All thresholds live in [`Policy`], which
-//!   callers may only tighten.
+//!   except a critical change it shows or a plain swap it reads surely. Lines read in
+//!   another order than printed (two columns of a signature row) are no change.
+//!   `seal_ring` lines are ignored, and so are short unmatched lines made of the holder's
+//!   name (the imprint's legend read in pieces). A line at the capture's edge that agrees
+//!   with the approved text elsewhere is a title or sign-off seen past hidden text (the
+//!   hidden text is a deletion unless a cut line explains it); any other line there is
+//!   `foreign_text`. All thresholds live in [`Policy`], which callers may only tighten.
 //! - **Re-reading** (`reread`): greedy CTC decoding keeps only the recogniser's first
 //!   choices, so a blurred `致` read `数` looks like a change. A capture that does not match
 //!   has each difference inside a line put back to the recogniser's own candidates, and is

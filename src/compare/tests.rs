@@ -119,6 +119,28 @@ fn band_capture_with_cut_lines_and_seal_ring_matches() {
     assert!(v.coverage > 0.2 && v.coverage < 0.6);
 }
 
+#[test]
+fn pieces_of_the_seal_ring_read_as_lines_fault_nothing() {
+    // A short line read off the imprint, before the signatures.
+    let with = |piece: &str| {
+        let mut lines = capture(CONTRACT);
+        let at = lines.len() - 2;
+        lines.insert(at, capture(piece).remove(0));
+        check(&lines, CONTRACT)
+    };
+    for piece in ["溪村民委", "东桥村股份"] {
+        let v = with(piece);
+        assert_eq!(v.outcome, Outcome::Match, "{piece}: {:?}", v.findings);
+        assert!(v.findings.is_empty(), "{piece}: {:?}", v.findings);
+    }
+    // Other words are added text, and a numeral is never ring text.
+    for piece in ["不予续租", "溪村三委"] {
+        let v = with(piece);
+        assert_eq!(v.outcome, Outcome::Mismatch, "{piece}: {:?}", v.findings);
+        assert!(kinds(&v).contains(&FindingKind::Insertion), "{piece}: {:?}", v.findings);
+    }
+}
+
 /// Every line loses its last `lost` characters to the frame's edge and is flagged `cut`.
 fn strip(text: &str, lost: usize) -> Vec<Line> {
     let mut lines = capture(text);

@@ -309,11 +309,15 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
     // (a lone changed `0`→`O` closing the page must not pass for a stray mark).
     let aligned: Vec<bool> =
         line_matched.iter().zip(&line_len).map(|(&m, &n)| n < 2 || (m > 0 && 2 * m >= n)).collect();
+    let ring = ring_fragments(cx, &aligned, &line_len);
     // The frame hides characters and may slice the one at its edge into a misread, but a
     // digit of a token read with confidence next to the aligned core is in plain view.
     let excused: Vec<bool> = (0..cx.obs.len())
         .map(|i| {
             let l = cx.line_of(i);
+            if ring[l] {
+                return true;
+            }
             let shown = aligned[l] && cx.obs_critical[i] && cx.confident[i] && bears_value(cx.obs[i].ch);
             cx.cut(i) && !shown && (!aligned[l] || core[l].is_none_or(|(f, last)| i < f || i > last))
         })
@@ -636,6 +640,35 @@ fn bears_value(c: char) -> bool {
 /// Digits and Chinese numerals, the symbols an amount's value is written in.
 fn is_numeral(c: char) -> bool {
     c.is_numeric() || "〇零一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟".contains(c)
+}
+
+/// Most characters a fragment of the seal's ring text comes out as, on the tune split.
+const MAX_RING_FRAGMENT: usize = 6;
+
+/// Lines that are the seal imprint's own legend read as text: the holder's name runs round
+/// the imprint, and the recogniser returns short pieces of it (`村股份`, `民委`, `栋桥` for
+/// 栎桥) as lines no document line holds. Such a line is short, not aligned (less than half
+/// of it matches), bears no numeral, and half or more of its characters belong to a
+/// holder's name the approved text gives (a run of Han characters ending in 委员会 or
+/// 合作社). It faults nothing: a piece of the signatory's own name changes nothing agreed.
+fn ring_fragments(cx: &Context, aligned: &[bool], line_len: &[usize]) -> Vec<bool> {
+    static NAME: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\p{Han}+(?:委员会|合作社)").expect("a valid pattern"));
+    let names: std::collections::HashSet<char> = NAME.find_iter(cx.approved).flat_map(|m| m.as_str().chars()).collect();
+    let mut in_names = vec![0usize; cx.lines.len()];
+    let mut numeral = vec![false; cx.lines.len()];
+    for s in cx.obs {
+        in_names[s.src] += usize::from(names.contains(&s.ch));
+        numeral[s.src] |= is_numeral(s.ch);
+    }
+    (0..cx.lines.len())
+        .map(|l| {
+            !aligned[l]
+                && (2..=MAX_RING_FRAGMENT).contains(&line_len[l])
+                && !numeral[l]
+                && 2 * in_names[l] >= line_len[l]
+        })
+        .collect()
 }
 
 /// Which lines testify: a line the frame cuts is not read whole (its edge characters are
