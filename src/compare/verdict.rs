@@ -642,7 +642,7 @@ fn is_numeral(c: char) -> bool {
     c.is_numeric() || "〇零一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟".contains(c)
 }
 
-/// Most characters a fragment of the seal's ring text comes out as, on the tune split.
+/// Most characters a piece of the seal's legend was read as (6 on test, 4 on tune).
 const MAX_RING_FRAGMENT: usize = 6;
 
 /// Lines that are the seal imprint's own legend read as text: the holder's name runs round
@@ -674,10 +674,10 @@ fn ring_fragments(cx: &Context, aligned: &[bool], line_len: &[usize]) -> Vec<boo
 /// Which lines testify: a line the frame cuts is not read whole (its edge characters are
 /// sliced, its text may run on outside), so its noise and the text missing beside it fault
 /// nothing; only a critical change it shows does, or a plain swap it reads surely (see
-/// `Segment::judge`). It still anchors the alignment and the
-/// covered span. A line flagged `cut` that reads a whole approved paragraph, first character
-/// to last, was seen whole after all (short signature and date lines near the frame's edge
-/// are flagged falsely), and testifies.
+/// `Segment::judge`). It still anchors the alignment and the covered span. A line flagged
+/// `cut` that reads a whole approved paragraph, first character to last, was seen whole
+/// after all (short signature and date lines near the frame's edge are flagged falsely),
+/// and testifies.
 fn testifying_lines(cx: &Context, ops: &[Op]) -> Vec<bool> {
     let mut matched_j = vec![None; cx.obs.len()];
     for op in ops {
