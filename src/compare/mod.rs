@@ -48,6 +48,8 @@ mod tests;
 pub use policy::{Policy, PolicyError, PolicyOverrides};
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
 
+use std::collections::HashSet;
+
 use crate::page::Line;
 use align::Side;
 use normalise::{Sym, fold};
@@ -61,7 +63,9 @@ pub fn compare(lines: &[Line], approved: &str, policy: &Policy) -> Verdict {
     fold(approved.chars().enumerate(), &mut app);
     let char_bytes: Vec<usize> = approved.char_indices().map(|(b, _)| b).chain([approved.len()]).collect();
     let app_critical = critical::mark(&app, &policy.compiled);
-    let approved = Approved { text: approved, char_bytes: &char_bytes, app: &app, app_critical: &app_critical };
+    let holders = verdict::holder_chars(approved);
+    let approved =
+        Approved { text: approved, char_bytes: &char_bytes, app: &app, app_critical: &app_critical, holders: &holders };
     let first = approved.judge(lines, policy);
     if first.verdict.outcome == Outcome::Match {
         return first.verdict;
@@ -89,6 +93,7 @@ struct Approved<'a> {
     char_bytes: &'a [usize],
     app: &'a [Sym],
     app_critical: &'a [bool],
+    holders: &'a HashSet<char>,
 }
 
 /// One pass's verdict and what it was judged from.
@@ -133,6 +138,7 @@ impl Approved<'_> {
             char_bytes: self.char_bytes,
             app: self.app,
             app_critical: self.app_critical,
+            holders: self.holders,
             obs: &obs,
             obs_critical: &obs_critical,
             prob: &prob,

@@ -1,7 +1,10 @@
 //! Turning an alignment into findings and an outcome.
 
+use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde::Serialize;
 
 use super::align::Op;
@@ -87,6 +90,8 @@ pub(crate) struct Context<'a> {
     pub char_bytes: &'a [usize],
     pub app: &'a [Sym],
     pub app_critical: &'a [bool],
+    /// The characters of the holders' names in `approved` (see [`holder_chars`]).
+    pub holders: &'a HashSet<char>,
     /// Observed symbols; `src` is the line index.
     pub obs: &'a [Sym],
     pub obs_critical: &'a [bool],
@@ -143,6 +148,11 @@ impl Context<'_> {
 
     fn cut(&self, i: usize) -> bool {
         self.lines[self.line_of(i)].flags.cut
+    }
+
+    /// A value-bearing character the recogniser is sure of: read so, it is what is printed.
+    fn read_surely(&self, i: usize) -> bool {
+        bears_value(self.obs[i].ch) && self.prob[i] >= self.policy.max_noise_prob
     }
 
     fn is_confusable(&self, i: usize, j: usize) -> bool {
@@ -541,11 +551,8 @@ impl Segment<'_> {
             // A line that does not testify faults nothing, except a critical change read
             // inside it: a forged digit the capture shows is not excused by the frame's edge.
             // Nor is a plain swap read surely in the part of a cut line the frame shows.
-            let sure_swap = |i: usize, j: usize| {
-                !cx.is_confusable(i, j) && bears_value(cx.obs[i].ch) && cx.prob[i] >= cx.policy.max_noise_prob
-            };
             let shown = match op {
-                Op::Sub(i, j) => critical_here || sure_swap(i, j),
+                Op::Sub(i, j) => critical_here || (!cx.is_confusable(i, j) && cx.read_surely(i)),
                 _ => critical_here,
             };
             let framed = match i {
@@ -605,7 +612,7 @@ impl Segment<'_> {
             let sure = !obs.is_empty()
                 && weight >= 1.0
                 && !valued.is_empty()
-                && valued.iter().all(|&i| cx.prob[i] >= cx.policy.max_noise_prob);
+                && valued.iter().all(|&i| cx.read_surely(i));
             if sure {
                 tally.mismatch = true;
                 (kind, false)
@@ -649,16 +656,13 @@ const MAX_RING_FRAGMENT: usize = 6;
 /// the imprint, and the recogniser returns short pieces of it (`村股份`, `民委`, `栋桥` for
 /// 栎桥) as lines no document line holds. Such a line is short, not aligned (less than half
 /// of it matches), bears no numeral, and half or more of its characters belong to a
-/// holder's name the approved text gives (a run of Han characters ending in 委员会 or
-/// 合作社). It faults nothing: a piece of the signatory's own name changes nothing agreed.
+/// holder's name the approved text gives ([`holder_chars`]). It faults nothing: a piece of
+/// the signatory's own name changes nothing agreed.
 fn ring_fragments(cx: &Context, aligned: &[bool], line_len: &[usize]) -> Vec<bool> {
-    static NAME: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\p{Han}+(?:委员会|合作社)").expect("a valid pattern"));
-    let names: std::collections::HashSet<char> = NAME.find_iter(cx.approved).flat_map(|m| m.as_str().chars()).collect();
     let mut in_names = vec![0usize; cx.lines.len()];
     let mut numeral = vec![false; cx.lines.len()];
     for s in cx.obs {
-        in_names[s.src] += usize::from(names.contains(&s.ch));
+        in_names[s.src] += usize::from(cx.holders.contains(&s.ch));
         numeral[s.src] |= is_numeral(s.ch);
     }
     (0..cx.lines.len())
@@ -669,6 +673,14 @@ fn ring_fragments(cx: &Context, aligned: &[bool], line_len: &[usize]) -> Vec<boo
                 && 2 * in_names[l] >= line_len[l]
         })
         .collect()
+}
+
+/// The characters of the holders' names in `approved`: each run of Han characters ending
+/// in 委员会 or 合作社, the legend a seal carries round its edge.
+pub(crate) fn holder_chars(approved: &str) -> HashSet<char> {
+    static NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\p{Han}+(?:委员会|合作社)").expect("a valid pattern"));
+    NAME.find_iter(approved).flat_map(|m| m.as_str().chars()).collect()
 }
 
 /// Which lines testify: a line the frame cuts is not read whole (its edge characters are
