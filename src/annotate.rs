@@ -353,7 +353,7 @@ mod tests {
             coverage: 1.0,
             covered_span: None,
             findings,
-            reread: 0,
+            rereads: Vec::new(),
             policy: Policy::default(),
         }
     }

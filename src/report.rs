@@ -55,19 +55,37 @@ pub fn write_report(
         writeln!(out)?;
         writeln!(out, "tolerated as OCR noise:")?;
         for f in tolerated {
-            let side = |s: Option<&str>| match s.map(|s| clean(s.chars())) {
-                Some(s) if !s.is_empty() => format!("\"{}\"", shorten(&s)),
-                _ => "(nothing)".to_string(),
-            };
             let texts = if f.kind == FindingKind::ForeignText {
-                side(f.observed.as_deref())
+                quoted(f.observed.as_deref())
             } else {
-                format!("{} → {}", side(f.approved.as_deref()), side(f.observed.as_deref()))
+                format!("{} → {}", quoted(f.approved.as_deref()), quoted(f.observed.as_deref()))
             };
             writeln!(out, "  {}: {texts}", heading(f))?;
         }
     }
+    if !verdict.rereads.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "re-read as approved (the recogniser's near second choice; findings above are of the lines so re-read):")?;
+        for r in &verdict.rereads {
+            writeln!(
+                out,
+                "  line {}: {} read as {}, the approved spelling {:.1} nats less likely",
+                r.line + 1,
+                quoted(Some(&r.approved)),
+                quoted(Some(&r.read)),
+                r.loss
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// A text in quotes, cleaned and shortened; `(nothing)` when there is none.
+fn quoted(text: Option<&str>) -> String {
+    match text.map(|s| clean(s.chars())) {
+        Some(s) if !s.is_empty() => format!("\"{}\"", shorten(&s)),
+        _ => "(nothing)".to_string(),
+    }
 }
 
 fn describe(kind: FindingKind) -> &'static str {
@@ -246,7 +264,7 @@ fn width(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::{Policy, compare};
+    use crate::compare::{Policy, Reread, compare};
     use crate::page::Quad;
 
     const APPROVED: &str = "甲方支付人民币伍万元整（¥50,000.00）给乙方。";
@@ -287,7 +305,7 @@ mod tests {
             coverage: 1.0,
             covered_span: None,
             findings,
-            reread: 0,
+            rereads: Vec::new(),
             policy: Policy::default(),
         }
     }
@@ -383,6 +401,25 @@ mod tests {
             tail.contains("  foreign text (not in the approved text) on line 1, confidence 0.97: \"丷\"\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn rereads_say_what_was_read_first() {
+        let mut v = verdict(vec![]);
+        v.outcome = Outcome::Match;
+        let reread = |read: &str, approved: &str, at: usize| Reread {
+            line: 0,
+            read: read.into(),
+            approved: approved.into(),
+            approved_span: [at, at + approved.chars().count()],
+            loss: 0.42,
+        };
+        v.rereads = vec![reread("佰", "伍", 7), reread("", "。", 28)];
+        let text = report(&v, APPROVED, &[line("x")], false);
+        let (_, tail) = text.split_once("re-read as approved").expect("a re-read section");
+        assert!(tail.contains("\n  line 1: \"伍\" read as \"佰\", the approved spelling 0.4 nats less likely\n"), "{text}");
+        assert!(tail.contains("\n  line 1: \"。\" read as (nothing), the approved spelling 0.4 nats less likely\n"), "{text}");
+        assert!(!report(&verdict(vec![]), APPROVED, &[line("x")], false).contains("re-read"));
     }
 
     #[test]

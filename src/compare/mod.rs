@@ -30,7 +30,8 @@
 //! - **Re-reading** (`reread`): greedy CTC decoding keeps only the recogniser's first
 //!   choices, so a blurred `致` read `数` looks like a change. A capture that does not match
 //!   has each difference inside a line put back to the recogniser's own candidates, and is
-//!   judged again with what it nearly read as approved taken as read so.
+//!   judged again with what it nearly read as approved taken as read so. The verdict
+//!   lists each such re-read with what was read first, as evidence.
 //!
 //! An empty approved text gives MISMATCH when the capture shows enough confident text
 //! (nothing was approved, so all of it is foreign) and UNREADABLE otherwise.
@@ -46,6 +47,7 @@ mod verdict;
 mod tests;
 
 pub use policy::{Policy, PolicyError, PolicyOverrides};
+pub use reread::Reread;
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
 
 use std::collections::HashSet;
@@ -74,13 +76,15 @@ pub fn compare(lines: &[Line], approved: &str, policy: &Policy) -> Verdict {
         lines,
         obs: &first.obs,
         obs_critical: &first.obs_critical,
+        approved: approved.text,
+        char_bytes: &char_bytes,
         app: &app,
         app_critical: &app_critical,
     };
     match reread::reread(&sides, &first.ops, policy) {
-        Some((lines, count)) => {
+        Some((lines, rereads)) => {
             let mut verdict = approved.judge(&lines, policy).verdict;
-            verdict.reread = count;
+            verdict.rereads = rereads;
             verdict
         }
         None => first.verdict,

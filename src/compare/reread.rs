@@ -16,6 +16,8 @@
 //! probability its path gives it, so a token re-read from a weak second choice is still
 //! unverifiable, never vouched for.
 
+use serde::Serialize;
+
 use super::align::Op;
 use super::normalise::{Sym, fold};
 use super::policy::Policy;
@@ -34,8 +36,32 @@ pub(crate) struct Sides<'a> {
     pub lines: &'a [Line],
     pub obs: &'a [Sym],
     pub obs_critical: &'a [bool],
+    /// The approved text as submitted, and the byte offset of each of its chars (plus its
+    /// length), for the evidence.
+    pub approved: &'a str,
+    pub char_bytes: &'a [usize],
     pub app: &'a [Sym],
     pub app_critical: &'a [bool],
+}
+
+/// A difference taken as the approved text because the recogniser, asked again, found that
+/// spelling nearly as likely: the evidence of what was read first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reread {
+    /// Index into the `lines` given to [`compare`](super::compare).
+    pub line: usize,
+    /// What greedy decoding read there; empty when it read nothing (a character lost to the
+    /// blank).
+    pub read: String,
+    /// The approved text taken as read instead, exactly as submitted; empty when the reading
+    /// was an extra character.
+    pub approved: String,
+    /// `[start, end)` in Unicode scalar values into the approved text; empty for an extra
+    /// character (where it stood).
+    pub approved_span: [usize; 2],
+    /// How much less likely the line's best path spelling the approved text is than the one
+    /// spelling the reading, in nats (see `max_reread_loss`).
+    pub loss: f32,
 }
 
 /// One symbol of a line's spelling: its comparison key, and either the recognised
@@ -87,9 +113,9 @@ impl Spelling {
     }
 }
 
-/// The lines with every difference the recogniser nearly read as approved re-read so;
-/// `None` when no difference was. Returns the count of differences re-read too.
-pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<Line>, usize)> {
+/// The lines with every difference the recogniser nearly read as approved re-read so, and
+/// what was re-read; `None` when no difference was.
+pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<Line>, Vec<Reread>)> {
     // Position of each observed symbol within its line.
     let mut pos = vec![0usize; sides.obs.len()];
     let mut count = vec![0usize; sides.lines.len()];
@@ -108,7 +134,7 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
     let mut spellings: Vec<Option<Spelling>> = (0..sides.lines.len())
         .map(|l| if touched[l] { Spelling::of(&sides.lines[l], count[l]) } else { None })
         .collect();
-    let mut reread = 0;
+    let mut rereads = Vec::new();
     for (run, places) in runs.iter().zip(places) {
         let critical =
             run.observed.iter().any(|&i| sides.obs_critical[i]) || run.approved.iter().any(|&j| sides.app_critical[j]);
@@ -127,15 +153,26 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
             let mut labels = spelling.labels.clone();
             labels.splice(from..from + len, new.iter().copied());
             let Some(path) = spelling.lattice.best(&labels) else { continue };
-            if spelling.path.score - path.score <= limit {
+            let loss = spelling.path.score - path.score;
+            if loss <= limit {
+                let line = &sides.lines[l];
+                let read = spelling.labels[from..from + len]
+                    .iter()
+                    .map(|label| match label.source {
+                        Source::Read(k) => line.chars[k].text.clone(),
+                        Source::Approved(ch) => ch.to_string(),
+                    })
+                    .collect();
+                let span = run.approved_span(sides.app);
+                let approved = sides.approved[sides.char_bytes[span[0]]..sides.char_bytes[span[1]]].to_string();
+                rereads.push(Reread { line: l, read, approved, approved_span: span, loss });
                 spelling.shift += new.len() as isize - len as isize;
                 (spelling.labels, spelling.path, spelling.changed) = (labels, path, true);
-                reread += 1;
                 break;
             }
         }
     }
-    if reread == 0 {
+    if rereads.is_empty() {
         return None;
     }
     let lines = sides
@@ -147,20 +184,21 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
             _ => line.clone(),
         })
         .collect();
-    Some((lines, reread))
+    Some((lines, rereads))
 }
 
-/// A maximal run of differing alignment steps, with the observed symbols matched around it.
+/// A maximal run of differing alignment steps, with the (observed, approved) symbols
+/// matched around it.
 struct Run {
     observed: Vec<usize>,
     approved: Vec<usize>,
-    before: Option<usize>,
-    after: Option<usize>,
+    before: Option<(usize, usize)>,
+    after: Option<(usize, usize)>,
 }
 
 fn runs(ops: &[Op]) -> Vec<Run> {
     let matched = |op: Option<&Op>| match op {
-        Some(&Op::Match(i, _)) => Some(i),
+        Some(&Op::Match(i, j)) => Some((i, j)),
         _ => None,
     };
     let mut runs = Vec::new();
@@ -202,9 +240,21 @@ impl Run {
             }
             (Some(_), _) => vec![],
             _ => {
-                let before = self.before.map(|i| (obs[i].src, pos[i] + 1, 0));
-                let after = self.after.map(|i| (obs[i].src, pos[i], 0));
+                let before = self.before.map(|(i, _)| (obs[i].src, pos[i] + 1, 0));
+                let after = self.after.map(|(i, _)| (obs[i].src, pos[i], 0));
                 before.into_iter().chain(after.filter(|a| Some(a.0) != before.map(|b| b.0))).collect()
+            }
+        }
+    }
+
+    /// The approved chars the run stands for; for extra observed text, the point after the
+    /// approved symbol matched before it.
+    fn approved_span(&self, app: &[Sym]) -> [usize; 2] {
+        match (self.approved.first(), self.approved.last()) {
+            (Some(&a), Some(&b)) => [app[a].src, app[b].src + 1],
+            _ => {
+                let at = self.before.map(|(_, j)| app[j].src + 1).or(self.after.map(|(_, j)| app[j].src)).unwrap_or(0);
+                [at, at]
             }
         }
     }

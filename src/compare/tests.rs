@@ -585,10 +585,16 @@ fn a_difference_the_recogniser_nearly_read_as_approved_is_reread() {
     let blurred = doubted("掠夺性", &[(0, &[('惊', 0.55), ('掠', 0.40)]), (1, &[('夸', 0.50), ('夺', 0.45)])]);
     assert!(blurred.iter().any(|l| l.text.contains("惊夸性")), "greedy decoding keeps the first choices");
     let v = check(&blurred, CONTRACT);
-    assert_eq!((v.outcome, v.reread), (Outcome::Match, 1), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Match, 1), "{:?}", v.findings);
+    // The evidence: what was read first, where, and at what cost.
+    let r = &v.rereads[0];
+    let line = blurred.iter().position(|l| l.text.contains("惊夸性")).unwrap();
+    let at = CONTRACT.find("掠夺性").map(|b| CONTRACT[..b].chars().count()).unwrap();
+    assert_eq!((r.line, r.read.as_str(), r.approved.as_str(), r.approved_span), (line, "惊夸", "掠夺", [at, at + 2]));
+    assert!(r.loss > 0.0 && r.loss <= 1.0, "{}", r.loss);
     let no_reread = Policy::with_overrides(&PolicyOverrides { max_reread_loss: Some(0.0), ..Default::default() });
     let v = compare(&blurred, CONTRACT, &no_reread.unwrap());
-    assert_eq!((v.outcome, v.reread), (Outcome::Unreadable, 0), "two unconfident differences");
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Unreadable, 0), "two unconfident differences");
 
     // Steps that cannot spell the reading (too few of them) measure nothing.
     let mut cut_short = blurred.clone();
@@ -596,12 +602,12 @@ fn a_difference_the_recogniser_nearly_read_as_approved_is_reread() {
         line.steps.truncate(3);
     }
     let v = check(&cut_short, CONTRACT);
-    assert_eq!((v.outcome, v.reread), (Outcome::Unreadable, 0), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Unreadable, 0), "{:?}", v.findings);
 
     // Printed 惊夸: the approved characters are nowhere near.
     let changed = doubted("掠夺性", &[(0, &[('惊', 0.98), ('掠', 0.001)]), (1, &[('夸', 0.98), ('夺', 0.001)])]);
     let v = check(&changed, CONTRACT);
-    assert_eq!((v.outcome, v.reread), (Outcome::Mismatch, 0), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Mismatch, 0), "{:?}", v.findings);
 }
 
 #[test]
@@ -611,12 +617,12 @@ fn a_character_read_surely_is_not_reread() {
     let strict = Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(0.5), ..Default::default() }).unwrap();
     let sure = doubted("掠夺性", &[(0, &[('惊', 0.96), ('掠', 0.035)])]);
     let v = compare(&sure, CONTRACT, &strict);
-    assert_eq!((v.outcome, v.reread), (Outcome::Mismatch, 0), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Mismatch, 0), "{:?}", v.findings);
     assert!(v.findings.iter().any(|f| f.approved.as_deref() == Some("掠")), "{:?}", v.findings);
     // Read less surely, the same second choice is re-read.
     let unsure = doubted("掠夺性", &[(0, &[('惊', 0.90), ('掠', 0.035)])]);
     let v = compare(&unsure, CONTRACT, &strict);
-    assert_eq!((v.outcome, v.reread), (Outcome::Match, 1), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Match, 1), "{:?}", v.findings);
 }
 
 #[test]
@@ -627,8 +633,11 @@ fn a_pause_lost_to_the_blank_is_reread() {
     assert!(lines.iter().any(|l| l.text.contains("五年自")));
     let strict = Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(0.5), ..Default::default() });
     let v = compare(&lines, CONTRACT, &strict.unwrap());
-    assert_eq!((v.outcome, v.reread), (Outcome::Match, 1), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Match, 1), "{:?}", v.findings);
     assert!(v.findings.is_empty(), "{:?}", v.findings);
+    let at = CONTRACT.find("五年，自").map(|b| CONTRACT[..b].chars().count()).unwrap() + 2;
+    let r = &v.rereads[0];
+    assert_eq!((r.read.as_str(), r.approved.as_str(), r.approved_span), ("", "，", [at, at + 1]));
 }
 
 #[test]
@@ -636,14 +645,14 @@ fn a_digit_is_reread_only_from_a_close_second_choice() {
     // ¥50,000.00: the 5 read as 6.
     let doubt = |six: f32, five: f32| doubted("¥50,000", &[(1, &[('6', six), ('5', five)])]);
     let v = check(&doubt(0.55, 0.40), CONTRACT);
-    assert_eq!((v.outcome, v.reread), (Outcome::Match, 1), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Match, 1), "{:?}", v.findings);
     // A weak second choice is re-read but cannot vouch for the amount.
     let v = check(&doubt(0.75, 0.12), CONTRACT);
-    assert_eq!((v.outcome, v.reread), (Outcome::Unreadable, 1), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Unreadable, 1), "{:?}", v.findings);
     assert_eq!(v.findings[0].kind, FindingKind::CriticalUnverifiable);
     // A forged 6 printed clearly stays a change, though 5 is still among the candidates.
     let v = check(&doubt(0.95, 0.01), CONTRACT);
-    assert_eq!((v.outcome, v.reread), (Outcome::Mismatch, 0), "{:?}", v.findings);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Mismatch, 0), "{:?}", v.findings);
     assert_eq!(v.findings[0].kind, FindingKind::CriticalChange);
 }
 

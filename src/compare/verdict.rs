@@ -77,8 +77,9 @@ pub struct Verdict {
     pub covered_span: Option<[usize; 2]>,
     pub findings: Vec<Finding>,
     /// Differences the recogniser, asked again, found nearly as likely to read as the
-    /// approved text, and which were taken as read so (see `max_reread_loss`).
-    pub reread: usize,
+    /// approved text, and which were taken as read so (see `max_reread_loss`); the findings
+    /// are of the lines as re-read.
+    pub rereads: Vec<super::Reread>,
     pub policy: Policy,
 }
 
@@ -343,7 +344,7 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
         coverage: 0.0,
         covered_span: None,
         findings: Vec::new(),
-        reread: 0,
+        rereads: Vec::new(),
         policy: policy.clone(),
     };
     let mut tally = Tally::default();
