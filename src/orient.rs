@@ -108,45 +108,79 @@ pub fn line_flips(page_flipped: bool, directions: &[Direction], aspects: &[f32])
 /// Reading order for a page turned `degrees` clockwise: in the upright frame, lines whose
 /// vertical extents overlap by more than half the smaller height form a row; rows run top
 /// to bottom, lines within a row left to right. Returns the permutation.
+///
+/// Two lines are judged along their own direction when both boxes clearly show the same
+/// one: a phone photographs the page in perspective, so a row at the page's foot can run a
+/// few degrees off the page's mean axis, and across a signature row's gap that puts its
+/// right half a line higher than its left (乙方 read before 甲方).
 pub fn reading_order(quads: &[Quad], degrees: f32) -> Vec<usize> {
-    let extents: Vec<([f32; 2], [f32; 2])> = quads
-        .iter()
-        .map(|q| {
-            let pts = q.map(|p| rotate(p, -degrees));
-            let xs = pts.map(|p| p[0]);
-            let ys = pts.map(|p| p[1]);
-            let range = |v: [f32; 4]| [v.iter().copied().fold(f32::INFINITY, f32::min), v.iter().copied().fold(f32::NEG_INFINITY, f32::max)];
-            (range(xs), range(ys))
-        })
-        .collect();
+    let tilts: Vec<Option<f32>> = quads.iter().map(|q| tilt(q, degrees)).collect();
+    let global: Vec<[f32; 2]> = quads.iter().map(|q| y_extent(q, degrees)).collect();
     let mut by_top: Vec<usize> = (0..quads.len()).collect();
-    by_top.sort_by(|&a, &b| extents[a].1[0].total_cmp(&extents[b].1[0]));
-    let mut rows: Vec<(Vec<usize>, [f32; 2])> = Vec::new();
+    by_top.sort_by(|&a, &b| global[a][0].total_cmp(&global[b][0]));
+    // Each row with its shortest line, which stands for the row, so that one tall box (a
+    // vertical word beside two lines) cannot chain the rows below into it.
+    let mut rows: Vec<(Vec<usize>, usize)> = Vec::new();
     for i in by_top {
-        let y = extents[i].1;
         let joins = rows.iter_mut().rev().take(3).find(|(_, r)| {
-            let overlap = y[1].min(r[1]) - y[0].max(r[0]);
-            overlap > 0.5 * (y[1] - y[0]).min(r[1] - r[0])
+            let frame = degrees + shared_tilt(tilts[i], tilts[*r]).unwrap_or(0.0);
+            let (y, row) = (y_extent(&quads[i], frame), y_extent(&quads[*r], frame));
+            let overlap = y[1].min(row[1]) - y[0].max(row[0]);
+            overlap > 0.5 * (y[1] - y[0]).min(row[1] - row[0])
         });
-        // A row takes the extent of its shortest line, so that one tall box (a vertical
-        // word beside two lines) cannot chain the rows below into it.
         match joins {
             Some((members, r)) => {
                 members.push(i);
-                if y[1] - y[0] < r[1] - r[0] {
-                    *r = y;
+                if global[i][1] - global[i][0] < global[*r][1] - global[*r][0] {
+                    *r = i;
                 }
             }
-            None => rows.push((vec![i], y)),
+            None => rows.push((vec![i], i)),
         }
     }
-    rows.sort_by(|a, b| (a.1[0] + a.1[1]).total_cmp(&(b.1[0] + b.1[1])));
+    rows.sort_by(|a, b| (global[a.1][0] + global[a.1][1]).total_cmp(&(global[b.1][0] + global[b.1][1])));
     rows.into_iter()
         .flat_map(|(mut members, _)| {
-            members.sort_by(|&a, &b| extents[a].0[0].total_cmp(&extents[b].0[0]));
+            let left = |k: usize| quads[k].map(|p| rotate(p, -degrees)[0]).into_iter().fold(f32::INFINITY, f32::min);
+            members.sort_by(|&a, &b| left(a).total_cmp(&left(b)));
             members
         })
         .collect()
+}
+
+/// Boxes at least this many times longer than tall show their own direction.
+const TILT_MIN_ASPECT: f32 = 3.0;
+/// Most degrees a line may run off the page's axis and still be a line of it.
+const MAX_TILT: f32 = 10.0;
+/// Two boxes whose angles differ by more than this show no common direction.
+const MAX_TILT_SPREAD: f32 = 1.0;
+/// A short box's angle is good to about a degree: a common direction closer than this to
+/// the page's axis is the page's.
+const MIN_TILT: f32 = 1.5;
+
+/// The direction two lines share off the page's axis, when both show it clearly.
+fn shared_tilt(a: Option<f32>, b: Option<f32>) -> Option<f32> {
+    let (a, b) = (a?, b?);
+    let mean = (a + b) / 2.0;
+    ((a - b).abs() <= MAX_TILT_SPREAD && mean.abs() >= MIN_TILT).then_some(mean)
+}
+
+/// How many degrees a line runs off the page's axis, when its box shows it. Corners start
+/// at the text's top-left, so the first side runs along the text (either way: mod 180°).
+fn tilt(q: &Quad, degrees: f32) -> Option<f32> {
+    let (along, across) = (dist(q[0], q[1]), dist(q[1], q[2]));
+    if across <= 0.0 || along / across < TILT_MIN_ASPECT {
+        return None;
+    }
+    let angle = (q[1][1] - q[0][1]).atan2(q[1][0] - q[0][0]).to_degrees();
+    let off = (angle - degrees + 90.0).rem_euclid(180.0) - 90.0;
+    (off.abs() <= MAX_TILT).then_some(off)
+}
+
+/// The vertical extent of a box in the frame of a page turned `degrees` clockwise.
+fn y_extent(q: &Quad, degrees: f32) -> [f32; 2] {
+    let ys = q.map(|p| rotate(p, -degrees)[1]);
+    [ys.iter().copied().fold(f32::INFINITY, f32::min), ys.iter().copied().fold(f32::NEG_INFINITY, f32::max)]
 }
 
 #[cfg(test)]
@@ -212,6 +246,29 @@ mod tests {
         assert_eq!(reading_order(&turned, 180.0), vec![1, 0, 2]);
         let turned = upright.map(|q| q.map(|p| rotate(p, 90.0)));
         assert_eq!(reading_order(&turned, 90.0), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn a_row_in_perspective_is_read_left_to_right() {
+        // The page's axis is level, but its foot was photographed 3° off: the signature row's
+        // right half sits higher than its left, by more than half a line across its gap.
+        let quads = [
+            line(200.0, 100.0, 500.0, 20.0, 0.0),
+            line(120.0, 200.0, 130.0, 28.0, -3.0),
+            line(500.0, 180.0, 110.0, 28.0, -3.0),
+        ];
+        assert_eq!(reading_order(&quads, 0.0), vec![0, 1, 2]);
+        // Short boxes show no direction of their own: judged in the page's frame, as before.
+        let quads = [line(120.0, 200.0, 60.0, 28.0, -3.0), line(500.0, 180.0, 60.0, 28.0, -3.0)];
+        assert_eq!(reading_order(&quads, 0.0), vec![1, 0]);
+        // Nor do two boxes that disagree on it, or agree on less than box angles can tell.
+        let quads = [line(120.0, 200.0, 130.0, 28.0, -3.0), line(500.0, 180.0, 110.0, 28.0, -1.0)];
+        assert_eq!(reading_order(&quads, 0.0), vec![1, 0]);
+        let quads = [line(120.0, 200.0, 130.0, 28.0, 1.2), line(900.0, 198.0, 110.0, 28.0, 1.2)];
+        assert_eq!(reading_order(&quads, 0.0), vec![0, 1]);
+        // Two lines one above the other stay two rows, whatever their tilt.
+        let quads = [line(300.0, 130.0, 400.0, 20.0, -3.0), line(300.0, 100.0, 400.0, 20.0, -3.0)];
+        assert_eq!(reading_order(&quads, 0.0), vec![1, 0]);
     }
 
     #[test]
