@@ -154,6 +154,19 @@ impl Approved<'_> {
     }
 }
 
+/// Char offsets into the approved text covering its symbols `app[from..to]`; an empty range
+/// maps to its position. `char_bytes` holds each char's byte offset, plus the text's length.
+fn char_span(app: &[Sym], char_bytes: &[usize], from: usize, to: usize) -> [usize; 2] {
+    let at = |j: usize| app.get(j).map_or(char_bytes.len() - 1, |s| s.src);
+    if from < to { [at(from), app[to - 1].src + 1] } else { [at(from), at(from)] }
+}
+
+/// [`char_span`] and the approved text there, exactly as submitted.
+fn approved_text(approved: &str, app: &[Sym], char_bytes: &[usize], from: usize, to: usize) -> ([usize; 2], String) {
+    let span = char_span(app, char_bytes, from, to);
+    (span, approved[char_bytes[span[0]]..char_bytes[span[1]]].to_string())
+}
+
 /// The capture's symbols in reading order (seal-ring text left out), each with its line as
 /// `src`, and their probabilities.
 ///

@@ -163,8 +163,8 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
                         Source::Approved(ch) => ch.to_string(),
                     })
                     .collect();
-                let span = run.approved_span(sides.app);
-                let approved = sides.approved[sides.char_bytes[span[0]]..sides.char_bytes[span[1]]].to_string();
+                let [from, to] = run.approved_range();
+                let (span, approved) = super::approved_text(sides.approved, sides.app, sides.char_bytes, from, to);
                 rereads.push(Reread { line: l, read, approved, approved_span: span, loss });
                 spelling.shift += new.len() as isize - len as isize;
                 (spelling.labels, spelling.path, spelling.changed) = (labels, path, true);
@@ -247,13 +247,13 @@ impl Run {
         }
     }
 
-    /// The approved chars the run stands for; for extra observed text, the point after the
-    /// approved symbol matched before it.
-    fn approved_span(&self, app: &[Sym]) -> [usize; 2] {
+    /// The approved symbols the run stands for, `[from, to)`; for extra observed text, the
+    /// empty range after the approved symbol matched before it.
+    fn approved_range(&self) -> [usize; 2] {
         match (self.approved.first(), self.approved.last()) {
-            (Some(&a), Some(&b)) => [app[a].src, app[b].src + 1],
+            (Some(&a), Some(&b)) => [a, b + 1],
             _ => {
-                let at = self.before.map(|(_, j)| app[j].src + 1).or(self.after.map(|(_, j)| app[j].src)).unwrap_or(0);
+                let at = self.before.map(|(_, j)| j + 1).or(self.after.map(|(_, j)| j)).unwrap_or(0);
                 [at, at]
             }
         }

@@ -162,14 +162,12 @@ impl Context<'_> {
 
     /// The approved text between symbol indices, as submitted.
     fn approved_text(&self, from: usize, to: usize) -> ([usize; 2], String) {
-        let span = self.char_span(from, to);
-        (span, self.approved[self.char_bytes[span[0]]..self.char_bytes[span[1]]].to_string())
+        super::approved_text(self.approved, self.app, self.char_bytes, from, to)
     }
 
     /// Char offsets covering symbols `from..to`; an empty range maps to its position.
     fn char_span(&self, from: usize, to: usize) -> [usize; 2] {
-        let at = |j: usize| self.app.get(j).map_or(self.char_bytes.len() - 1, |s| s.src);
-        if from < to { [at(from), self.app[to - 1].src + 1] } else { [at(from), at(from)] }
+        super::char_span(self.app, self.char_bytes, from, to)
     }
 
     fn mean_prob(&self, obs: &[usize]) -> f32 {
