@@ -25,7 +25,15 @@ const BUILTIN_PATTERNS: &[&str] = &[
 static BUILTIN: LazyLock<Vec<Regex>> =
     LazyLock::new(|| BUILTIN_PATTERNS.iter().map(|p| Regex::new(p).expect("built-in pattern compiles")).collect());
 
-/// Which symbols belong to a critical token, by the built-in patterns and `extra`.
+/// The century of a year written in Chinese numerals (the `二〇` of `二〇二四年`). Every year a
+/// village document carries has it, so it tells nothing a forger could change, and the
+/// recogniser reads the large printed `〇` poorly (dropped, or `O` at 0.5): left critical it
+/// made faithful dates unverifiable. The decade and year digits stay critical.
+static CENTURY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("(二[〇零])[〇零一二三四五六七八九]{2}年").expect("century pattern compiles"));
+
+/// Which symbols belong to a critical token: the built-in patterns but a Chinese year's
+/// century ([`CENTURY`]), then `extra`, which may mark anything.
 pub(crate) fn mark(syms: &[Sym], extra: &[Regex]) -> Vec<bool> {
     let mut text = String::with_capacity(syms.len() * 3);
     // Byte offset of each symbol, plus the end, so a match maps back to symbol indices.
@@ -35,14 +43,17 @@ pub(crate) fn mark(syms: &[Sym], extra: &[Regex]) -> Vec<bool> {
         text.push(s.ch);
     }
     starts.push(text.len());
+    // Matches start and end on char boundaries, so both searches find exact hits.
+    let symbols = |m: regex::Match| starts.partition_point(|&b| b < m.start())..starts.partition_point(|&b| b < m.end());
     let mut mask = vec![false; syms.len()];
-    for re in BUILTIN.iter().chain(extra) {
-        for m in re.find_iter(&text) {
-            // Matches start and end on char boundaries, so both searches find exact hits.
-            let from = starts.partition_point(|&b| b < m.start());
-            let to = starts.partition_point(|&b| b < m.end());
-            mask[from..to].fill(true);
-        }
+    for m in BUILTIN.iter().flat_map(|re| re.find_iter(&text)) {
+        mask[symbols(m)].fill(true);
+    }
+    for century in CENTURY.captures_iter(&text).filter_map(|c| c.get(1)) {
+        mask[symbols(century)].fill(false);
+    }
+    for m in extra.iter().flat_map(|re| re.find_iter(&text)) {
+        mask[symbols(m)].fill(true);
     }
     mask
 }
@@ -85,7 +96,11 @@ mod tests {
         assert_eq!(critical("身份证号33068119880512345X，电话13857512345"), ["33068119880512345X", "13857512345"]);
         assert_eq!(
             critical("二〇二四年三月五日签订，2024-03-05生效，上浮5%"),
-            ["二〇二四年三月五日", "2024-03-05", "5%"]
+            ["二四年三月五日", "2024-03-05", "5%"]
+        );
+        assert_eq!(
+            critical("二零一九年五月一日、一九九八年三月、二〇〇八年十月"),
+            ["一九年五月一日", "一九九八年三月", "〇八年十月"]
         );
         assert!(critical("甲方将土地流转给乙方经营").is_empty());
         assert!(critical("整理万一").is_empty());

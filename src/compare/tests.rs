@@ -697,3 +697,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_chinese_years_century_is_not_critical_but_its_year_is() {
+    let doc = CONTRACT.replace("签订日期：2024年3月15日", "二〇二四年三月十五日");
+    let at = char_at(&doc, "二〇二四", 0);
+    // The large printed 〇 read as `O` at 0.5, or dropped: noise, not an unverifiable date.
+    let read_o = capture_with(&doc.replace("二〇二四", "二O二四"), 24, |k| if k == at + 1 { 0.5 } else { 0.98 });
+    let v = check(&read_o, &doc);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    let v = check(&capture(&doc.replace("二〇二四", "二二四")), &doc);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    // The year itself still counts: 二〇二五 read surely is a change, unsurely unverifiable.
+    let v = check(&capture(&doc.replace("二〇二四", "二〇二五")), &doc);
+    assert_eq!((v.outcome, kinds(&v)), (Outcome::Mismatch, vec![FindingKind::CriticalChange]));
+    let unsure = capture_with(&doc.replace("二〇二四", "二〇二五"), 24, |k| if k == at + 3 { 0.5 } else { 0.98 });
+    assert_eq!(check(&unsure, &doc).outcome, Outcome::Unreadable);
+}
