@@ -14,10 +14,10 @@ use crate::crop::crop_lines;
 use crate::decode::{DecodeError, decode};
 use crate::detect;
 use crate::geometry::dist;
-use crate::imaging::{aspect, blocks_of_32, resize, turn};
+use crate::imaging::{aspect, blocks_of_32, crop_quad, resize, turn};
 use crate::models::{Model, ModelError, ModelSet, Sessions};
 use crate::{imprint, order, orient};
-use crate::page::{Line, LineFlags, Page, Quad, Timings};
+use crate::page::{Line, LineEnd, LineFlags, Page, Quad, Timings};
 use crate::recognise::{RecogniseError, recognise};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,13 +55,19 @@ impl Engine {
 
     /// Decode an encoded capture and read it.
     pub fn read_bytes(&mut self, bytes: &[u8]) -> Result<Page, EngineError> {
+        self.read_encoded(bytes).map(|(_, page)| page)
+    }
+
+    /// [`Engine::read_bytes`], keeping the decoded image for a second look
+    /// ([`Engine::read_quads`]).
+    pub fn read_encoded(&mut self, bytes: &[u8]) -> Result<(RgbImage, Page), EngineError> {
         let start = Instant::now();
         let image = decode(bytes, self.config.limits.max_pixels, self.config.page.alpha)?;
         let decoded = ms(start);
         let mut page = self.read(&image)?;
         page.timings.decode = decoded;
         page.timings.total += decoded;
-        Ok(page)
+        Ok((image, page))
     }
 
     /// Read an already decoded, upright-by-EXIF image.
@@ -74,10 +80,7 @@ impl Engine {
         // Time from an earlier read that failed half-way is not this read's.
         sessions.take_model_time();
 
-        let mut prepared = Prepared::new(image, &config.page);
-        if let Some(faded) = config.page.imprint_share.and_then(|share| imprint::suppress(&prepared.image, share)) {
-            prepared.image = Cow::Owned(faded);
-        }
+        let prepared = Prepared::for_reading(image, config);
         let mut clock = Instant::now();
         let (found, axis) = find_lines(&mut sessions.det, &prepared.image, config).map_err(inference("detection"))?;
         let quads: Vec<Quad> = match axis {
@@ -139,19 +142,13 @@ impl Engine {
                 // to the crop moves it one corner on.
                 let start = (usize::from(turns[i]) + if flips[i] { 2 } else { 0 }) % 4;
                 let quad = prepared.to_original(&quads[i]);
-                let margin = (CUT_MARGIN * line_height(&quad)).max(2.0);
-                let cut = quad.iter().any(|p| {
-                    p[0] <= margin
-                        || p[1] <= margin
-                        || p[0] >= image.width() as f32 - 1.0 - margin
-                        || p[1] >= image.height() as f32 - 1.0 - margin
-                });
+                let quad = std::array::from_fn(|k| quad[(start + k) % 4]);
                 Some(Line {
                     text: std::mem::take(&mut reading.text),
                     score: reading.score,
-                    quad: std::array::from_fn(|k| quad[(start + k) % 4]),
+                    quad,
                     chars: std::mem::take(&mut reading.chars),
-                    flags: LineFlags { cut, ..Default::default() },
+                    flags: frame_flags(&quad, image),
                     steps: std::mem::take(&mut reading.steps),
                 })
             })
@@ -165,6 +162,71 @@ impl Engine {
             timings,
         })
     }
+
+    /// Read the boxes `quads` of `image` as lines, each box given as a [`Line`]'s is
+    /// (corners clockwise from the text's own top-left): a second look at boxes the caller
+    /// chose. Each box is cut from its own neighbourhood of the image, with the imprint faded
+    /// there when [`Engine::read`] fades it on this page, so a look costs a line's reading,
+    /// not a page's preparation. Returns the lines and the milliseconds spent in the models.
+    pub fn read_quads(&mut self, image: &RgbImage, quads: &[Quad]) -> Result<(Vec<Line>, f64), EngineError> {
+        let config = &self.config;
+        let sessions = &mut self.sessions;
+        sessions.take_model_time();
+        let fade = config.page.imprint_share.is_some_and(|share| imprint::red_share(image) >= share);
+        let crops: Vec<RgbImage> = quads.iter().map(|quad| crop_around(image, quad, fade)).collect();
+        let readings = recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
+        let lines = readings
+            .into_iter()
+            .zip(quads)
+            .map(|(reading, quad)| Line {
+                text: reading.text,
+                score: reading.score,
+                quad: *quad,
+                chars: reading.chars,
+                flags: frame_flags(quad, image),
+                steps: reading.steps,
+            })
+            .collect();
+        Ok((lines, sessions.take_model_time().as_secs_f64() * 1000.0))
+    }
+}
+
+/// Pixels around a box that the imprint's fading sees: its paper level is estimated on
+/// tiles of about this size.
+const FADE_CONTEXT: f32 = 64.0;
+
+/// `quad` cut out of `image` and straightened, from a neighbourhood of it faded first when
+/// `fade` says so.
+fn crop_around(image: &RgbImage, quad: &Quad, fade: bool) -> RgbImage {
+    let size = [image.width() as f32, image.height() as f32];
+    // The box's extent along one axis, widened by the context and kept inside the image.
+    let extent = |a: usize| {
+        let (lo, hi) = quad.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| (lo.min(p[a]), hi.max(p[a])));
+        let lo = (lo - FADE_CONTEXT).clamp(0.0, size[a] - 1.0) as u32;
+        (lo, ((hi + FADE_CONTEXT).clamp(1.0, size[a]).ceil() as u32).max(lo + 1))
+    };
+    let ((x0, x1), (y0, y1)) = (extent(0), extent(1));
+    let region = image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
+    let region = if fade { imprint::suppress(&region, 0.0).unwrap_or(region) } else { region };
+    crop_quad(&region, &quad.map(|[x, y]| [x - x0 as f32, y - y0 as f32]))
+}
+
+/// Whether a line's box (corners from the text's own top-left, in the image's pixels) comes
+/// within [`CUT_MARGIN`] of the frame's edge, and at which end when only one does.
+fn frame_flags(quad: &Quad, image: &RgbImage) -> LineFlags {
+    let margin = (CUT_MARGIN * line_height(quad)).max(2.0);
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let near = |k: usize| {
+        let [x, y] = quad[k];
+        x <= margin || y <= margin || x >= w - 1.0 - margin || y >= h - 1.0 - margin
+    };
+    let (start, end) = (near(0) || near(3), near(1) || near(2));
+    let cut_end = match (start, end) {
+        (true, false) => Some(LineEnd::Start),
+        (false, true) => Some(LineEnd::End),
+        _ => None,
+    };
+    LineFlags { cut: start || end, cut_end, ..Default::default() }
 }
 
 /// Detect the lines of `image` and, with page-level orientation, the text's axis.
@@ -292,6 +354,15 @@ impl<'a> Prepared<'a> {
             Cow::Owned(canvas)
         };
         Self { image: padded, ratio, offset: [left as f32, top as f32], bounds: [w as f32, h as f32] }
+    }
+
+    /// [`Prepared::new`], with the seal imprint faded when the configuration asks for it.
+    fn for_reading(image: &'a RgbImage, config: &EngineConfig) -> Self {
+        let mut prepared = Prepared::new(image, &config.page);
+        if let Some(faded) = config.page.imprint_share.and_then(|share| imprint::suppress(&prepared.image, share)) {
+            prepared.image = Cow::Owned(faded);
+        }
+        prepared
     }
 
     fn to_original(&self, quad: &Quad) -> Quad {

@@ -49,6 +49,28 @@ pub fn dist(a: Point, b: Point) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
 
+/// A line's box (corners clockwise from the text's own top-left) lengthened along its text
+/// by `before` and `after` pixels, each end stopping where a corner would leave the image
+/// of size `bounds`.
+pub fn lengthen(quad: &Quad, before: f32, after: f32, bounds: Point) -> Quad {
+    let [tl, tr, br, bl] = *quad;
+    let u = unit([(tr[0] - tl[0] + br[0] - bl[0]) / 2.0, (tr[1] - tl[1] + br[1] - bl[1]) / 2.0]);
+    // How far `p` may move along `d` (at most `wanted`) and stay inside the image.
+    let reach = |p: Point, d: Point, wanted: f32| {
+        (0..2).fold(wanted, |t, a| match d[a] {
+            v if v > 0.0 => t.min((bounds[a] - p[a]) / v),
+            v if v < 0.0 => t.min(p[a] / -v),
+            _ => t,
+        })
+        .max(0.0)
+    };
+    let back = [-u[0], -u[1]];
+    let b = reach(tl, back, before).min(reach(bl, back, before));
+    let a = reach(tr, u, after).min(reach(br, u, after));
+    let at = |p: Point, t: f32| [p[0] + u[0] * t, p[1] + u[1] * t];
+    [at(tl, -b), at(tr, a), at(br, a), at(bl, -b)]
+}
+
 /// Convex hull by Andrew's monotone chain, counter-clockwise in a y-up frame.
 fn convex_hull(points: &[Point]) -> Vec<Point> {
     let mut pts: Vec<Point> = points.to_vec();
@@ -167,5 +189,17 @@ mod tests {
         assert_eq!(min_area_rect(&[]).short_side(), 0.0);
         assert_eq!(min_area_rect(&[[1.0, 1.0]; 3]).short_side(), 0.0);
         assert_eq!(min_area_rect(&[[0.0, 0.0], [5.0, 0.0]]).short_side(), 0.0);
+    }
+
+    #[test]
+    fn lengthening_follows_the_text_and_stops_at_the_image() {
+        // Upright text from (10, 10) to (50, 20): 10 px before, 15 after.
+        let q = [[10.0, 10.0], [50.0, 10.0], [50.0, 20.0], [10.0, 20.0]];
+        assert_eq!(lengthen(&q, 10.0, 15.0, [100.0, 100.0]), [[0.0, 10.0], [65.0, 10.0], [65.0, 20.0], [0.0, 20.0]]);
+        assert_eq!(lengthen(&q, 30.0, 80.0, [100.0, 100.0]), [[0.0, 10.0], [100.0, 10.0], [100.0, 20.0], [0.0, 20.0]]);
+        // Text turned 180 degrees: its start is at the right, so "before" grows to the right.
+        let turned = [[50.0, 20.0], [10.0, 20.0], [10.0, 10.0], [50.0, 10.0]];
+        assert_eq!(lengthen(&turned, 5.0, 0.0, [100.0, 100.0])[0], [55.0, 20.0]);
+        assert_eq!(lengthen(&turned, 5.0, 0.0, [100.0, 100.0])[1], [10.0, 20.0]);
     }
 }

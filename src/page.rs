@@ -64,12 +64,28 @@ pub struct LineFlags {
     /// The line runs out of the frame, so its ends are missing by framing, not tampering.
     #[serde(default)]
     pub cut: bool,
+    /// For a `cut` line, the one end the frame cuts when the box shows which; absent when
+    /// either may be (both ends, or a long side, at the frame's edge, or not known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_end: Option<LineEnd>,
     /// The line is the seal imprint's own ring text, not part of the document.
     #[serde(default)]
     pub seal_ring: bool,
     /// Share of the line's area covered by a seal imprint, in `[0, 1]`.
     #[serde(default)]
     pub imprint_cover: f32,
+    /// The box was lengthened past one of the detector's ends and read again, because the
+    /// approved text continues there (see `verify`).
+    #[serde(default)]
+    pub lengthened: bool,
+}
+
+/// One end of a line, in its reading direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineEnd {
+    Start,
+    End,
 }
 
 impl LineFlags {
@@ -94,6 +110,10 @@ pub struct Timings {
     /// the rest is the pipeline's own work.
     #[serde(default)]
     pub model: f64,
+    /// Reading lines again with lengthened boxes after comparison (`verify` only); 0 when
+    /// no line needed it.
+    #[serde(default)]
+    pub second_look: f64,
     pub total: f64,
 }
 

@@ -10,8 +10,8 @@
 //!   because a full DP of a page against a 100-page file is 10⁸ cells; DP then only fills
 //!   the gaps between anchors. The chain's co-linearity keeps a changed second copy of a
 //!   repeated clause attributed to the second copy.
-//! - **Critical tokens** (`critical`: amounts, capital numerals, dates, ID and phone
-//!   numbers) are exempt from the confusable table and from noise tolerance: a forger
+//! - **Critical tokens** (`critical`: amounts, capital numerals, dates but a Chinese year's
+//!   century, ID and phone numbers) are exempt from the confusable table and from noise tolerance: a forger
 //!   changes exactly these, often by a visually close character (`0`→`O`, `伍`→`陆`), and
 //!   presses the seal over them. A confident difference there is a MISMATCH; an unconfident
 //!   reading is UNREADABLE, never MATCH.
@@ -32,12 +32,18 @@
 //!   has each difference inside a line put back to the recogniser's own candidates, and is
 //!   judged again with what it nearly read as approved taken as read so. The verdict
 //!   lists each such re-read with what was read first, as evidence.
+//! - **Short ends** (`ends`): the detector sometimes stops a box a character or two short
+//!   (a large `〇` opening a date, print under the imprint), and the text it left out is
+//!   booked as deleted. For a capture that does not match, [`compare_with_ends`] also names
+//!   the line ends that border approved text missing that way, so that `verify` can read
+//!   those lines again with longer boxes; the compare layer itself never sees pixels.
 //!
 //! An empty approved text gives MISMATCH when the capture shows enough confident text
 //! (nothing was approved, so all of it is foreign) and UNREADABLE otherwise.
 
 mod align;
 mod critical;
+mod ends;
 mod normalise;
 mod policy;
 mod reread;
@@ -49,6 +55,7 @@ mod tests;
 pub use policy::{Policy, PolicyError, PolicyOverrides};
 pub use reread::Reread;
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
+pub(crate) use ends::ShortEnd;
 
 use std::collections::HashSet;
 
@@ -61,6 +68,12 @@ use normalise::{Sym, fold};
 /// A capture that does not match is compared once more after its differences have been put
 /// back to the recogniser (`reread`): what it nearly read as approved is taken as read so.
 pub fn compare(lines: &[Line], approved: &str, policy: &Policy) -> Verdict {
+    compare_with_ends(lines, approved, policy).0
+}
+
+/// [`compare`], and for a capture that does not match, the line ends past which approved
+/// text is missing (see `ends`): where a second look with a longer box may find it.
+pub(crate) fn compare_with_ends(lines: &[Line], approved: &str, policy: &Policy) -> (Verdict, Vec<ShortEnd>) {
     let mut app = Vec::with_capacity(approved.len() / 2);
     fold(approved.chars().enumerate(), &mut app);
     let char_bytes: Vec<usize> = approved.char_indices().map(|(b, _)| b).chain([approved.len()]).collect();
@@ -70,7 +83,7 @@ pub fn compare(lines: &[Line], approved: &str, policy: &Policy) -> Verdict {
         Approved { text: approved, char_bytes: &char_bytes, app: &app, app_critical: &app_critical, holders: &holders };
     let first = approved.judge(lines, policy);
     if first.verdict.outcome == Outcome::Match {
-        return first.verdict;
+        return (first.verdict, Vec::new());
     }
     let sides = reread::Sides {
         lines,
@@ -81,14 +94,22 @@ pub fn compare(lines: &[Line], approved: &str, policy: &Policy) -> Verdict {
         app: &app,
         app_critical: &app_critical,
     };
-    match reread::reread(&sides, &first.ops, policy) {
+    let last = match reread::reread(&sides, &first.ops, policy) {
         Some((lines, rereads)) => {
-            let mut verdict = approved.judge(&lines, policy).verdict;
-            verdict.rereads = rereads;
-            verdict
+            let mut again = approved.judge(&lines, policy);
+            again.verdict.rereads = rereads;
+            again
         }
-        None => first.verdict,
-    }
+        None => first,
+    };
+    let mut ends = match last.verdict.outcome {
+        Outcome::Match => Vec::new(),
+        _ => ends::short_ends(&last.ops, &last.obs, &app, |j| paragraph_break(approved.text, &app, &char_bytes, j)),
+    };
+    // A line the frame cuts is excused its missing ends already, and a box lengthened to the
+    // frame's edge would read the character it slices.
+    ends.retain(|end| !lines[end.line].flags.cut);
+    (last.verdict, ends)
 }
 
 /// The approved side, prepared once for both passes.
@@ -159,6 +180,16 @@ impl Approved<'_> {
 fn char_span(app: &[Sym], char_bytes: &[usize], from: usize, to: usize) -> [usize; 2] {
     let at = |j: usize| app.get(j).map_or(char_bytes.len() - 1, |s| s.src);
     if from < to { [at(from), app[to - 1].src + 1] } else { [at(from), at(from)] }
+}
+
+/// Whether a paragraph break (or the text's start or end) lies between approved symbols
+/// `j - 1` and `j`.
+fn paragraph_break(approved: &str, app: &[Sym], char_bytes: &[usize], j: usize) -> bool {
+    if j == 0 || j >= app.len() {
+        return true;
+    }
+    let (from, to) = (app[j - 1].src + 1, app[j].src);
+    approved[char_bytes[from]..char_bytes[to]].contains(['\n', '\u{c}'])
 }
 
 /// [`char_span`] and the approved text there, exactly as submitted.

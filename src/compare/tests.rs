@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::page::{Char, LineFlags};
+use crate::page::{Char, LineEnd, LineFlags};
 use crate::recognise::{Dictionary, ctc_decode};
 
 const CONTRACT: &str = "土地流转合同
@@ -713,4 +713,25 @@ fn a_chinese_years_century_is_not_critical_but_its_year_is() {
     assert_eq!((v.outcome, kinds(&v)), (Outcome::Mismatch, vec![FindingKind::CriticalChange]));
     let unsure = capture_with(&doc.replace("二〇二四", "二〇二五"), 24, |k| if k == at + 3 { 0.5 } else { 0.98 });
     assert_eq!(check(&unsure, &doc).outcome, Outcome::Unreadable);
+}
+
+#[test]
+fn a_cut_line_testifies_at_the_end_inside_the_frame() {
+    // The frame cuts 甲方's line at its end; its start, with 甲方 swapped for 乙方 and read
+    // surely, is in plain view.
+    let at = char_at(CONTRACT, "甲方（流出方）", 0);
+    let forged = CONTRACT.replacen("甲方（流出方）", "乙方（流出方）", 1);
+    let mut lines = capture_with(&forged, 24, |_| 0.99);
+    let l = lines.iter().position(|l| l.text.starts_with("乙方（流出方）")).unwrap();
+    let keep = lines[l].chars.len() - 4;
+    lines[l].chars.truncate(keep);
+    lines[l].text = lines[l].chars.iter().map(|c| c.text.as_str()).collect();
+    lines[l].flags.cut = true;
+    lines[l].flags.cut_end = Some(LineEnd::End);
+    let v = check(&lines, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch, "{:?}", v.findings);
+    assert!(decisive(&v).iter().any(|f| f.approved_span.is_some_and(|[s, _]| s == at)), "{:?}", v.findings);
+    // Cut at its start instead, the same line's first characters may be sliced misreads.
+    lines[l].flags.cut_end = Some(LineEnd::Start);
+    assert_eq!(check(&lines, CONTRACT).outcome, Outcome::Match);
 }

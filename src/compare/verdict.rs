@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::align::Op;
 use super::normalise::Sym;
 use super::policy::Policy;
-use crate::page::{Line, Quad};
+use crate::page::{Line, LineEnd, Quad};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -320,7 +320,9 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
         line_matched.iter().zip(&line_len).map(|(&m, &n)| n < 2 || (m > 0 && 2 * m >= n)).collect();
     let ring = ring_fragments(cx, &aligned, &line_len);
     // The frame hides characters and may slice the one at its edge into a misread, but a
-    // digit of a token read with confidence next to the aligned core is in plain view.
+    // digit of a token read with confidence next to the aligned core is in plain view, and so
+    // is the end of a cut line that lies inside the frame (a swapped 甲方 opening a line the
+    // frame cuts at its other end).
     let excused: Vec<bool> = (0..cx.obs.len())
         .map(|i| {
             let l = cx.line_of(i);
@@ -328,7 +330,9 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
                 return true;
             }
             let shown = aligned[l] && cx.obs_critical[i] && cx.confident[i] && bears_value(cx.obs[i].ch);
-            cx.cut(i) && !shown && (!aligned[l] || core[l].is_none_or(|(f, last)| i < f || i > last))
+            let open = |end| cx.lines[l].flags.cut_end.is_none_or(|cut| cut == end);
+            let beyond_core = |(f, last)| (i < f && open(LineEnd::Start)) || (i > last && open(LineEnd::End));
+            cx.cut(i) && !shown && (!aligned[l] || core[l].is_none_or(beyond_core))
         })
         .collect();
     let testifies = testifying_lines(cx, ops);
@@ -696,14 +700,7 @@ fn testifying_lines(cx: &Context, ops: &[Op]) -> Vec<bool> {
             matched_j[i] = Some(j);
         }
     }
-    // Whether a paragraph break (or the text's end) lies between approved symbols j-1 and j.
-    let break_before = |j: usize| {
-        if j == 0 || j >= cx.app.len() {
-            return true;
-        }
-        let (from, to) = (cx.app[j - 1].src + 1, cx.app[j].src);
-        cx.approved[cx.char_bytes[from]..cx.char_bytes[to]].contains(['\n', '\u{c}'])
-    };
+    let break_before = |j: usize| super::paragraph_break(cx.approved, cx.app, cx.char_bytes, j);
     let mut ends: Vec<Option<(usize, usize)>> = vec![None; cx.lines.len()];
     for (i, s) in cx.obs.iter().enumerate() {
         let e = &mut ends[s.src];
