@@ -22,12 +22,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cases::{ApprovedFieldsError, ApprovedSource};
-use image::RgbImage;
-
 use crate::compare::{Outcome, Policy, ShortEnd, Verdict, compare, compare_with_ends};
 use crate::engine::{Engine, EngineError};
 use crate::geometry::{dist, lengthen};
@@ -181,8 +180,9 @@ const LOOK_MARGIN: f32 = 0.5;
 
 /// Reads each line whose box may have stopped short of approved text (`ends`) again with
 /// the box lengthened past that end, and keeps the lengthened reading when the capture
-/// judged with it comes out better ([`improves`]). The longer box reads the paper's own ink, so text missing from the page
-/// stays missing, and whatever is read there is judged like the rest.
+/// judged with it comes out better ([`improves`]). The longer box reads the paper's own
+/// ink, so text missing from the page stays missing, and whatever is read there is judged
+/// like the rest.
 fn look_past_ends(
     engine: &mut Engine,
     image: &RgbImage,

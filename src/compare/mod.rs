@@ -11,9 +11,9 @@
 //!   the gaps between anchors. The chain's co-linearity keeps a changed second copy of a
 //!   repeated clause attributed to the second copy.
 //! - **Critical tokens** (`critical`: amounts, capital numerals, dates but a Chinese year's
-//!   century, ID and phone numbers) are exempt from the confusable table and from noise tolerance: a forger
-//!   changes exactly these, often by a visually close character (`0`→`O`, `伍`→`陆`), and
-//!   presses the seal over them. A confident difference there is a MISMATCH; an unconfident
+//!   century, ID and phone numbers) are exempt from the confusable table and from noise
+//!   tolerance: a forger changes exactly these, often by a visually close character
+//!   (`0`→`O`, `伍`→`陆`), and presses the seal over them. A confident difference there is a MISMATCH; an unconfident
 //!   reading is UNREADABLE, never MATCH.
 //! - **Verdict** (`verdict`) books every difference inside the covered span. Light ones
 //!   (one character; a confusable swap weighs less) are tolerated as OCR noise within a
