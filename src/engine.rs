@@ -13,12 +13,12 @@ use crate::config::{EngineConfig, PageConfig};
 use crate::crop::crop_lines;
 use crate::decode::{DecodeError, decode};
 use crate::detect;
-use crate::geometry::dist;
+use crate::geometry::line_height;
 use crate::imaging::{aspect, blocks_of_32, crop_quad, resize, turn};
 use crate::models::{Model, ModelError, ModelSet, Sessions};
 use crate::{imprint, order, orient};
 use crate::page::{Line, LineEnd, LineFlags, Page, Quad, Timings};
-use crate::recognise::{RecogniseError, recognise};
+use crate::recognise::{Reading, RecogniseError, recognise};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -134,7 +134,7 @@ impl Engine {
         let lines: Vec<Line> = order
             .into_iter()
             .filter_map(|i| {
-                let reading = &mut readings[i];
+                let reading = std::mem::take(&mut readings[i]);
                 if reading.score < config.rec.score_thresh {
                     return None;
                 }
@@ -142,15 +142,7 @@ impl Engine {
                 // to the crop moves it one corner on.
                 let start = (usize::from(turns[i]) + if flips[i] { 2 } else { 0 }) % 4;
                 let quad = prepared.to_original(&quads[i]);
-                let quad = std::array::from_fn(|k| quad[(start + k) % 4]);
-                Some(Line {
-                    text: std::mem::take(&mut reading.text),
-                    score: reading.score,
-                    quad,
-                    chars: std::mem::take(&mut reading.chars),
-                    flags: frame_flags(&quad, image),
-                    steps: std::mem::take(&mut reading.steps),
-                })
+                Some(line_of(reading, std::array::from_fn(|k| quad[(start + k) % 4]), image))
             })
             .collect();
         timings.total = ms(start);
@@ -175,18 +167,7 @@ impl Engine {
         let fade = config.page.imprint_share.is_some_and(|share| imprint::red_share(image) >= share);
         let crops: Vec<RgbImage> = quads.iter().map(|quad| crop_around(image, quad, fade)).collect();
         let readings = recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
-        let lines = readings
-            .into_iter()
-            .zip(quads)
-            .map(|(reading, quad)| Line {
-                text: reading.text,
-                score: reading.score,
-                quad: *quad,
-                chars: reading.chars,
-                flags: frame_flags(quad, image),
-                steps: reading.steps,
-            })
-            .collect();
+        let lines = readings.into_iter().zip(quads).map(|(reading, quad)| line_of(reading, *quad, image)).collect();
         Ok((lines, sessions.take_model_time().as_secs_f64() * 1000.0))
     }
 }
@@ -209,6 +190,13 @@ fn crop_around(image: &RgbImage, quad: &Quad, fade: bool) -> RgbImage {
     let region = image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
     let region = if fade { imprint::suppress(&region, 0.0).unwrap_or(region) } else { region };
     crop_quad(&region, &quad.map(|[x, y]| [x - x0 as f32, y - y0 as f32]))
+}
+
+/// A line of `image` from what was read in its box `quad` (corners from the text's own
+/// top-left), flagged where the frame cuts it.
+fn line_of(reading: Reading, quad: Quad, image: &RgbImage) -> Line {
+    let flags = frame_flags(&quad, image);
+    Line { text: reading.text, score: reading.score, quad, chars: reading.chars, flags, steps: reading.steps }
 }
 
 /// Whether a line's box (corners from the text's own top-left, in the image's pixels) comes
@@ -276,13 +264,6 @@ fn find_lines(det: &mut Model, image: &RgbImage, config: &EngineConfig) -> ort::
 /// edge. On the tune split, half a line height flags 94 % of the lines the frame cuts
 /// (against 74 % for a 2-pixel margin) and 2 % of whole lines.
 const CUT_MARGIN: f32 = 0.5;
-
-/// A box's height across the text: the shorter of its mean side lengths (whichever corner
-/// the box starts at).
-fn line_height(quad: &Quad) -> f32 {
-    let d = |a: usize, b: usize| dist(quad[a], quad[b]);
-    ((d(0, 1) + d(2, 3)) / 2.0).min((d(1, 2) + d(3, 0)) / 2.0)
-}
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0

@@ -49,6 +49,13 @@ pub fn dist(a: Point, b: Point) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
 
+/// A box's height across the text: the shorter of its mean side lengths (whichever corner
+/// the box starts at).
+pub fn line_height(quad: &Quad) -> f32 {
+    let d = |a: usize, b: usize| dist(quad[a], quad[b]);
+    ((d(0, 1) + d(2, 3)) / 2.0).min((d(1, 2) + d(3, 0)) / 2.0)
+}
+
 /// A line's box (corners clockwise from the text's own top-left) lengthened along its text
 /// by `before` and `after` pixels, each end stopping where a corner would leave the image
 /// of size `bounds`.

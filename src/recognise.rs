@@ -49,8 +49,8 @@ impl Dictionary {
     }
 }
 
-/// What the recogniser read off one line crop.
-#[derive(Debug, Clone, PartialEq)]
+/// What the recogniser read off one line crop; empty (nothing read, score 0) by default.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reading {
     pub text: String,
     pub score: f32,
@@ -141,7 +141,7 @@ pub fn recognise(
             readings[index] = Some(ctc_decode(probs, dictionary, filled[k] as f32 / width as f32));
         }
     }
-    Ok(readings.into_iter().map(|r| r.unwrap_or(Reading { text: String::new(), score: 0.0, chars: vec![], steps: vec![] })).collect())
+    Ok(readings.into_iter().map(Option::unwrap_or_default).collect())
 }
 
 /// The input width for a batch: fits its widest crop at [`HEIGHT`], at least

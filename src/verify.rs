@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::cases::{ApprovedFieldsError, ApprovedSource};
 use crate::compare::{Outcome, Policy, ShortEnd, Verdict, compare, compare_with_ends};
 use crate::engine::{Engine, EngineError};
-use crate::geometry::{dist, lengthen};
+use crate::geometry::{dist, lengthen, line_height};
 use crate::models::sha256_hex;
 use crate::page::{Line, LineFlags, Page, Quad};
 
@@ -236,8 +236,7 @@ fn improves(after: &Verdict, before: &Verdict) -> bool {
 fn char_pitch(line: &Line) -> f32 {
     let [tl, tr, br, bl] = line.quad;
     let length = (dist(tl, tr) + dist(bl, br)) / 2.0;
-    let height = (dist(tl, bl) + dist(tr, br)) / 2.0;
-    (length / line.chars.len().max(1) as f32).min(height)
+    (length / line.chars.len().max(1) as f32).min(line_height(&line.quad))
 }
 
 /// One line of a job manifest: `id`, `image` and one approved field, as in a case line
