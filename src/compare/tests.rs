@@ -367,6 +367,19 @@ fn unreadable_amount_is_critical_unverifiable() {
 }
 
 #[test]
+fn a_written_amounts_closing_zheng_vouches_for_nothing() {
+    // 整 read unsurely (here re-read from a weak second choice) leaves the sum as printed.
+    let zheng = char_at(CONTRACT, "伍万元整", 0) + 3;
+    let v = check(&capture_with(CONTRACT, 24, |k| if k == zheng { 0.2 } else { 0.98 }), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+
+    // The numerals still do.
+    let v = check(&capture_with(CONTRACT, 24, |k| if k == zheng - 3 { 0.2 } else { 0.98 }), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Unreadable);
+    assert_eq!(kinds(&v), [FindingKind::CriticalUnverifiable]);
+}
+
+#[test]
 fn mixed_width_punctuation_matches() {
     let observed = CONTRACT
         .replace('（', "(")

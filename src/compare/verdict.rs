@@ -642,9 +642,11 @@ impl Segment<'_> {
 }
 
 /// Whether a symbol carries part of a critical token's value: digits, numerals, units and
-/// letters do; pauses, brackets and currency signs only format it.
+/// letters do; pauses, brackets and currency signs only format it, and so does the `整`
+/// closing a written amount (壹万元整 and 壹万元 are the same sum), which the recogniser
+/// reads poorly at a line's end.
 fn bears_value(c: char) -> bool {
-    c.is_alphanumeric()
+    c.is_alphanumeric() && c != '整'
 }
 
 /// Digits and Chinese numerals, the symbols an amount's value is written in.
