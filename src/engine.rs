@@ -1,4 +1,4 @@
-//! The engine: decode → prepare → detect → orient → crop → classify → recognise → page.
+//! The engine: decode → prepare → detect → orient → join → crop → classify → recognise → page.
 //!
 //! [`Engine`] owns one worker's sessions and only composes the stage functions, which
 //! are public on their own so that a service can schedule them itself.
@@ -16,7 +16,7 @@ use crate::detect;
 use crate::geometry::line_height;
 use crate::imaging::{aspect, blocks_of_32, crop_quad, resize, turn};
 use crate::models::{Model, ModelError, ModelSet, Sessions};
-use crate::{imprint, order, orient};
+use crate::{imprint, join, order, orient};
 use crate::page::{Line, LineEnd, LineFlags, Page, Quad, Timings};
 use crate::recognise::{Reading, RecogniseError, recognise};
 
@@ -83,8 +83,10 @@ impl Engine {
         let prepared = Prepared::for_reading(image, config);
         let mut clock = Instant::now();
         let (found, axis) = find_lines(&mut sessions.det, &prepared.image, config).map_err(inference("detection"))?;
+        // With the page's axis known, pieces of one line are joined: a line read in pieces
+        // loses characters at the breaks (tune recall 0.9786 -> 0.9805, no bucket lower).
         let quads: Vec<Quad> = match axis {
-            Some(axis) => found.iter().map(|q| orient::corners_for(q, axis)).collect(),
+            Some(axis) => join::join_pieces(found.iter().map(|q| orient::corners_for(q, axis)).collect()),
             None => order::reading_order(&found).into_iter().map(|i| found[i]).collect(),
         };
         timings.detect = lap(&mut clock);

@@ -1,7 +1,7 @@
 //! sealcheck: tells whether what a smart seal stamped is what was approved.
 //!
 //! The library follows the pipeline, one module a stage:
-//! [`decode`] → [`detect`] → [`orient`] → [`crop`] → [`classify`] → [`recognise`], composed
+//! [`decode`] → [`detect`] → [`orient`] → [`join`] → [`crop`] → [`classify`] → [`recognise`], composed
 //! by [`engine::Engine`] into a [`page::Page`]. [`models`] verifies model sets and builds
 //! the ONNX sessions a worker owns; [`pool::Pool`] runs one engine per worker thread;
 //! [`config`] holds every setting with its profiles. [`compare`] and [`verify`] judge a
@@ -19,6 +19,7 @@ pub mod engine;
 mod geometry;
 mod imaging;
 pub mod imprint;
+pub mod join;
 pub mod models;
 pub mod order;
 pub mod orient;
