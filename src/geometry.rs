@@ -36,7 +36,7 @@ impl RotatedRect {
     }
 }
 
-fn sub(a: Point, b: Point) -> Point {
+pub fn sub(a: Point, b: Point) -> Point {
     [a[0] - b[0], a[1] - b[1]]
 }
 

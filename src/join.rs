@@ -8,7 +8,7 @@
 //! that lie on one text line, end to end or overlapping, are joined here; boxes across a
 //! real gap (a signature row's two columns) stay apart.
 
-use crate::geometry::{dist, line_height};
+use crate::geometry::{dist, line_height, sub};
 use crate::page::{Point, Quad};
 
 /// Most gap between two pieces of one line, in line heights: the space a lost character
@@ -53,10 +53,6 @@ impl Frame {
         let [ux, uy] = self.along;
         [self.centre[0] + a * ux - c * uy, self.centre[1] + a * uy + c * ux]
     }
-}
-
-fn sub(a: Point, b: Point) -> Point {
-    [a[0] - b[0], a[1] - b[1]]
 }
 
 /// Whether `b` continues the line of `a`: same direction, same height, on its centre line,
