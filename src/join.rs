@@ -85,20 +85,31 @@ fn cover(a: &Quad, b: &Quad) -> Quad {
 /// `quads` (corners clockwise from the text's own top-left) with the pieces of each line
 /// joined; the others are returned as they were, in their order.
 pub fn join_pieces(mut quads: Vec<Quad>) -> Vec<Quad> {
-    // Joining changes a box, which may then reach another piece: repeat until none joins.
-    'again: loop {
-        let frames: Vec<Frame> = quads.iter().map(Frame::of).collect();
-        for a in 0..quads.len() {
-            for b in a + 1..quads.len() {
+    let mut frames: Vec<Frame> = quads.iter().map(Frame::of).collect();
+    // A joined box may reach a piece checked before it grew: pass again until none joins.
+    // Each join removes a box, so this ends, after at most one more pass than joins.
+    let mut joined = true;
+    while joined {
+        joined = false;
+        let mut a = 0;
+        while a < quads.len() {
+            let mut b = a + 1;
+            while b < quads.len() {
                 if continues(&frames[a], &frames[b]) || continues(&frames[b], &frames[a]) {
                     quads[a] = cover(&quads[a], &quads[b]);
+                    frames[a] = Frame::of(&quads[a]);
                     quads.remove(b);
-                    continue 'again;
+                    frames.remove(b);
+                    joined = true;
+                    b = a + 1;
+                } else {
+                    b += 1;
                 }
             }
+            a += 1;
         }
-        return quads;
     }
+    quads
 }
 
 #[cfg(test)]
