@@ -56,12 +56,25 @@ pub fn line_height(quad: &Quad) -> f32 {
     ((d(0, 1) + d(2, 3)) / 2.0).min((d(1, 2) + d(3, 0)) / 2.0)
 }
 
+/// A box's length along the text: the mean of its top and bottom sides (corners clockwise
+/// from the text's own top-left).
+pub fn line_length(quad: &Quad) -> f32 {
+    (dist(quad[0], quad[1]) + dist(quad[3], quad[2])) / 2.0
+}
+
+/// The unit direction a box's text runs in: its top and bottom sides averaged (corners
+/// clockwise from the text's own top-left); zero for a degenerate box.
+pub fn text_direction(quad: &Quad) -> Point {
+    let [tl, tr, br, bl] = *quad;
+    unit([tr[0] - tl[0] + br[0] - bl[0], tr[1] - tl[1] + br[1] - bl[1]])
+}
+
 /// A line's box (corners clockwise from the text's own top-left) lengthened along its text
 /// by `before` and `after` pixels, each end stopping where a corner would leave the image
 /// of size `bounds`.
 pub fn lengthen(quad: &Quad, before: f32, after: f32, bounds: Point) -> Quad {
     let [tl, tr, br, bl] = *quad;
-    let u = unit([(tr[0] - tl[0] + br[0] - bl[0]) / 2.0, (tr[1] - tl[1] + br[1] - bl[1]) / 2.0]);
+    let u = text_direction(quad);
     // How far `p` may move along `d` (at most `wanted`) and stay inside the image.
     let reach = |p: Point, d: Point, wanted: f32| {
         (0..2).fold(wanted, |t, a| match d[a] {

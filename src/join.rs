@@ -8,7 +8,7 @@
 //! that lie on one text line, end to end or overlapping, are joined here; boxes across a
 //! real gap (a signature row's two columns) stay apart.
 
-use crate::geometry::{dist, line_height, sub};
+use crate::geometry::{line_height, line_length, sub, text_direction};
 use crate::page::{Point, Quad};
 
 /// Most gap between two pieces of one line, in line heights: the space a lost character
@@ -35,11 +35,7 @@ impl Frame {
     /// `quad`'s corners run clockwise from the text's own top-left.
     fn of(quad: &Quad) -> Self {
         let centre = [quad.iter().map(|p| p[0]).sum::<f32>() / 4.0, quad.iter().map(|p| p[1]).sum::<f32>() / 4.0];
-        let (top, bottom) = (sub(quad[1], quad[0]), sub(quad[2], quad[3]));
-        let v = [top[0] + bottom[0], top[1] + bottom[1]];
-        let n = (v[0] * v[0] + v[1] * v[1]).sqrt().max(f32::EPSILON);
-        let half = (dist(quad[0], quad[1]) + dist(quad[3], quad[2])) / 4.0;
-        Frame { centre, along: [v[0] / n, v[1] / n], half, height: line_height(quad) }
+        Frame { centre, along: text_direction(quad), half: line_length(quad) / 2.0, height: line_height(quad) }
     }
 
     /// A point's coordinates along the text and across it, from the centre.

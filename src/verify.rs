@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::cases::{ApprovedFieldsError, ApprovedSource};
 use crate::compare::{Outcome, Policy, ShortEnd, Verdict, compare, compare_with_ends};
 use crate::engine::{Engine, EngineError};
-use crate::geometry::{dist, lengthen, line_height};
+use crate::geometry::{lengthen, line_height, line_length};
 use crate::models::sha256_hex;
 use crate::page::{Line, LineFlags, Page, Quad};
 
@@ -234,9 +234,7 @@ fn improves(after: &Verdict, before: &Verdict) -> bool {
 /// The distance from one character's start to the next along a line: the box's length per
 /// character read, at most its height (a box runs a little past its first and last).
 fn char_pitch(line: &Line) -> f32 {
-    let [tl, tr, br, bl] = line.quad;
-    let length = (dist(tl, tr) + dist(bl, br)) / 2.0;
-    (length / line.chars.len().max(1) as f32).min(line_height(&line.quad))
+    (line_length(&line.quad) / line.chars.len().max(1) as f32).min(line_height(&line.quad))
 }
 
 /// One line of a job manifest: `id`, `image` and one approved field, as in a case line
