@@ -133,7 +133,8 @@ pub struct RuntimeConfig {
     pub intra_threads: usize,
     /// Inter-op threads per session; 0 lets ONNX Runtime choose.
     pub inter_threads: usize,
-    /// The CPU memory arena. Off: with shapes changing at every image it only grows.
+    /// The CPU memory arena. Off: with shapes changing at every image it only grows, and
+    /// the `sealcheck` binary's allocator (jemalloc) already keeps freed pages for reuse.
     pub arena: bool,
     /// Memory-pattern planning, which pays off only when shapes repeat.
     pub memory_pattern: bool,

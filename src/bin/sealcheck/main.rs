@@ -3,6 +3,7 @@
 //! Errors are the library's typed errors until here, where `anyhow` adds the file or job
 //! they concern; every command exits 2 on trouble, with one sentence on stderr.
 
+mod alloc;
 mod bench;
 mod ocr;
 mod verify;
