@@ -17,7 +17,7 @@ use crate::geometry::line_height;
 use crate::imaging::{aspect, blocks_of_32, crop_quad, resize, turn};
 use crate::models::{Model, ModelError, ModelSet, Sessions};
 use crate::{imprint, join, order, orient};
-use crate::page::{Line, LineEnd, LineFlags, Page, Quad, Timings};
+use crate::page::{Line, LineFlags, Page, Quad, Timings};
 use crate::recognise::{Reading, RecogniseError, recognise};
 
 #[derive(Debug, thiserror::Error)]
@@ -210,13 +210,7 @@ fn frame_flags(quad: &Quad, image: &RgbImage) -> LineFlags {
         let [x, y] = quad[k];
         x <= margin || y <= margin || x >= w - 1.0 - margin || y >= h - 1.0 - margin
     };
-    let (start, end) = (near(0) || near(3), near(1) || near(2));
-    let cut_end = match (start, end) {
-        (true, false) => Some(LineEnd::Start),
-        (false, true) => Some(LineEnd::End),
-        _ => None,
-    };
-    LineFlags { cut: start || end, cut_end, ..Default::default() }
+    LineFlags::default().with_cut_ends((near(0) || near(3), near(1) || near(2)))
 }
 
 /// Detect the lines of `image` and, with page-level orientation, the text's axis.

@@ -63,8 +63,14 @@ fn continues(a: &Frame, b: &Frame) -> bool {
         && along.abs() - a.half - b.half <= MAX_GAP * high
 }
 
+/// Whether boxes `a` and `b` are pieces of one line, in either order.
+pub fn pieces_of_one_line(a: &Quad, b: &Quad) -> bool {
+    let (fa, fb) = (Frame::of(a), Frame::of(b));
+    continues(&fa, &fb) || continues(&fb, &fa)
+}
+
 /// The box covering `a` and `b` in the frame of the longer one, corners from its top-left.
-fn cover(a: &Quad, b: &Quad) -> Quad {
+pub fn cover(a: &Quad, b: &Quad) -> Quad {
     let (fa, fb) = (Frame::of(a), Frame::of(b));
     let frame = if fa.half >= fb.half { fa } else { fb };
     let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);

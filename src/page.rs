@@ -92,6 +92,26 @@ impl LineFlags {
     pub fn is_empty(&self) -> bool {
         *self == LineFlags::default()
     }
+
+    /// Whether the frame may cut the line's start and its end.
+    pub fn cut_ends(&self) -> (bool, bool) {
+        match (self.cut, self.cut_end) {
+            (false, _) => (false, false),
+            (true, Some(LineEnd::Start)) => (true, false),
+            (true, Some(LineEnd::End)) => (false, true),
+            (true, None) => (true, true),
+        }
+    }
+
+    /// These flags with the frame cutting the line's start and its end as given.
+    pub fn with_cut_ends(self, (start, end): (bool, bool)) -> Self {
+        let cut_end = match (start, end) {
+            (true, false) => Some(LineEnd::Start),
+            (false, true) => Some(LineEnd::End),
+            _ => None,
+        };
+        LineFlags { cut: start || end, cut_end, ..self }
+    }
 }
 
 /// Wall-clock milliseconds spent in each stage of one read.

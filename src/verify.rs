@@ -30,6 +30,7 @@ use crate::cases::{ApprovedFieldsError, ApprovedSource};
 use crate::compare::{Outcome, Policy, ShortEnd, Verdict, compare, compare_with_ends};
 use crate::engine::{Engine, EngineError};
 use crate::geometry::{lengthen, line_height, line_length};
+use crate::join;
 use crate::models::sha256_hex;
 use crate::page::{Line, LineFlags, Page, Quad};
 
@@ -193,26 +194,58 @@ fn look_past_ends(
 ) -> Result<(), EngineError> {
     let start = Instant::now();
     let bounds = [image.width() as f32, image.height() as f32];
-    let quads: Vec<Quad> = ends
+    // Each look: the lengthened box, and the line whose box it ran into, if any. A box
+    // lengthened into the next piece of its line (the detector lost the text between them
+    // under an imprint) is read together with that piece: read apart, the overlap is read
+    // twice.
+    let looks: Vec<(Quad, Option<usize>)> = ends
         .iter()
         .map(|end| {
             let line = &page.lines[end.line];
             let pitch = char_pitch(line);
             let by = |n: usize| if n == 0 { 0.0 } else { (n as f32 + LOOK_MARGIN) * pitch };
-            lengthen(&line.quad, by(end.before), by(end.after), bounds)
+            let quad = lengthen(&line.quad, by(end.before), by(end.after), bounds);
+            let piece =
+                (0..page.lines.len()).find(|&k| k != end.line && join::pieces_of_one_line(&quad, &page.lines[k].quad));
+            (piece.map_or(quad, |k| join::cover(&quad, &page.lines[k].quad)), piece)
         })
         .collect();
+    let quads: Vec<Quad> = looks.iter().map(|(quad, _)| *quad).collect();
     let (looked, model_ms) = engine.read_quads(image, &quads)?;
-    for (end, mut line) in ends.iter().zip(looked) {
-        // The box is longer by choice, not because the text runs out of the frame: a box
-        // lengthened to the frame's edge is no more cut than it was.
-        line.flags = LineFlags { lengthened: true, ..page.lines[end.line].flags.clone() };
+    // Where each of the page's first lines is now, as kept looks join lines.
+    let mut now: Vec<Option<usize>> = (0..page.lines.len()).map(Some).collect();
+    for ((end, &(_, piece)), mut line) in ends.iter().zip(&looks).zip(looked) {
+        let Some(at) = now[end.line] else { continue };
+        // The joined piece, by its first index and where it is now.
+        let joined = match piece.map(|k| (k, now[k])) {
+            Some((_, None)) => continue,
+            Some((k, Some(i))) => Some((k, i)),
+            None => None,
+        };
+        // An end lengthened to the frame's edge is cut: the frame hides what the look was
+        // for. The other end keeps what the detector's box showed, or the joined piece's.
+        let framed = line.flags.cut_ends();
+        let before = page.lines[at].flags.clone();
+        let (mut start, mut stop) = before.cut_ends();
+        if let Some((_, k)) = joined {
+            let (s, e) = page.lines[k].flags.cut_ends();
+            (start, stop) = (start || s, stop || e);
+        }
+        let cut = (start || (end.before > 0 && framed.0), stop || (end.after > 0 && framed.1));
+        line.flags = LineFlags { lengthened: true, ..before }.with_cut_ends(cut);
         let mut lines = page.lines.clone();
-        lines[end.line] = line;
+        lines[at] = line;
+        if let Some((_, k)) = joined {
+            lines.remove(k);
+        }
         let again = compare(&lines, approved, policy);
         if improves(&again, verdict) {
             page.lines = lines;
             *verdict = again;
+            if let Some((first, k)) = joined {
+                now[first] = None;
+                now.iter_mut().flatten().filter(|i| **i > k).for_each(|i| *i -= 1);
+            }
         }
     }
     let spent = start.elapsed().as_secs_f64() * 1000.0;

@@ -8,13 +8,13 @@ use sealcheck::Profile;
 use sealcheck::compare::{Outcome, Policy};
 use sealcheck::verify::{Approved, ApprovedCache, Job, Report, verify};
 
-/// tune-0076: the detector ends the amount's line at `）`, one `，乙` short of the paragraph.
-fn capture() -> (Vec<u8>, String) {
-    let path = repo().join("testdata/cases/tune/cases.jsonl");
+/// A case's capture and approved text.
+fn capture(split: &str, id: &str) -> (Vec<u8>, String) {
+    let path = repo().join(format!("testdata/cases/{split}/cases.jsonl"));
     let manifest = std::fs::read_to_string(&path).unwrap();
-    let line = manifest.lines().find(|l| l.contains(r#""id": "tune-0076""#)).unwrap();
+    let line = manifest.lines().find(|l| l.contains(&format!(r#""id": "{id}""#))).unwrap();
     let job = Job::parse(line).unwrap().load(path.parent().unwrap()).unwrap();
-    let Approved::Text(approved) = job.approved else { panic!("tune-0076's approved document is text") };
+    let Approved::Text(approved) = job.approved else { panic!("{id}'s approved document is text") };
     (job.capture, approved)
 }
 
@@ -23,9 +23,10 @@ fn judge(capture: &[u8], approved: &str) -> Report {
     verify(&mut engine, &ApprovedCache::new(1), capture, &Approved::Text(approved.to_owned()), &Policy::default()).unwrap()
 }
 
+/// tune-0076: the detector ends the amount's line at `）`, one `，乙` short of the paragraph.
 #[test]
 fn text_past_a_short_box_is_found_and_text_not_printed_is_not() {
-    let (capture, approved) = capture();
+    let (capture, approved) = capture("tune", "tune-0076");
     let report = judge(&capture, &approved);
     assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
     let lengthened: Vec<&str> = report.page.lines.iter().filter(|l| l.flags.lengthened).map(|l| l.text.as_str()).collect();
@@ -41,4 +42,28 @@ fn text_past_a_short_box_is_found_and_text_not_printed_is_not() {
     assert!(report.page.timings.second_look > 0.0, "a second look was taken");
     let missing = report.verdict.findings.iter().filter(|f| !f.tolerated).filter_map(|f| f.approved.as_deref());
     assert!(missing.clone().any(|a| a.contains("每年一月付清")), "{:?}", missing.collect::<Vec<_>>());
+}
+
+/// test-0015: the second line's box starts short of the frame's left edge, and the approved
+/// text before it (the end of the wrapped paragraph above) is off the frame. The look
+/// before its start reaches the edge, so that end is cut, not a deletion.
+#[test]
+fn a_look_that_reaches_the_frame_cuts_the_line_there() {
+    let (capture, approved) = capture("test", "test-0015");
+    let report = judge(&capture, &approved);
+    assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
+    let cut: Vec<&str> = report.page.lines.iter().filter(|l| l.flags.lengthened && l.flags.cut).map(|l| l.text.as_str()).collect();
+    assert!(!cut.is_empty(), "a lengthened line is cut by the frame");
+}
+
+/// test-0075: the title under the imprint is detected in two pieces with `资产` lost
+/// between them. The look past the first piece's end runs into the second, and the two
+/// are read as one line, so `处` is read once.
+#[test]
+fn a_look_into_the_next_piece_of_its_line_reads_them_together() {
+    let (capture, approved) = capture("test", "test-0075");
+    let report = judge(&capture, &approved);
+    assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
+    let title = report.page.lines.iter().find(|l| l.text.contains("处置情况的报告")).expect("the title is read");
+    assert!(title.text.contains("集体资产处置") && title.flags.lengthened, "{:?}", title.text);
 }
