@@ -29,9 +29,9 @@ pub struct Policy {
     /// shows too little to vouch for the page. 20 is about one line of a village form.
     /// Stricter: higher.
     pub(crate) min_covered_chars: usize,
-    /// A difference weighing more than this (1 per character, less for a confusable swap)
-    /// is a real change, not recogniser noise. 1.5 tolerates one wrong character but not a
-    /// changed two-character name. Stricter: lower.
+    /// A difference weighing more than this (1 per character, less for a confusable swap or a
+    /// lost pause) is a real change, not recogniser noise. 1.5 tolerates one wrong character
+    /// but not a changed two-character name. Stricter: lower.
     pub(crate) max_noise_weight: f32,
     /// A difference whose characters are all read with at least this probability is not
     /// noise, however light: on the tune split it catches all three one-character swaps
