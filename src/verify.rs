@@ -183,7 +183,7 @@ const LOOK_MARGIN: f32 = 0.5;
 /// the box lengthened past that end, and keeps the lengthened reading when the capture
 /// judged with it comes out better ([`improves`]). The longer box reads the paper's own
 /// ink, so text missing from the page stays missing, and whatever is read there is judged
-/// like the rest.
+/// like the rest. A box lengthened into another piece of its line is read as one with it.
 fn look_past_ends(
     engine: &mut Engine,
     image: &RgbImage,
@@ -226,12 +226,12 @@ fn look_past_ends(
         // for. The other end keeps what the detector's box showed, or the joined piece's.
         let framed = line.flags.cut_ends();
         let before = page.lines[at].flags.clone();
-        let (mut start, mut stop) = before.cut_ends();
+        let (mut head, mut tail) = before.cut_ends();
         if let Some((_, k)) = joined {
-            let (s, e) = page.lines[k].flags.cut_ends();
-            (start, stop) = (start || s, stop || e);
+            let (h, t) = page.lines[k].flags.cut_ends();
+            (head, tail) = (head || h, tail || t);
         }
-        let cut = (start || (end.before > 0 && framed.0), stop || (end.after > 0 && framed.1));
+        let cut = (head || (end.before > 0 && framed.0), tail || (end.after > 0 && framed.1));
         line.flags = LineFlags { lengthened: true, ..before }.with_cut_ends(cut);
         let mut lines = page.lines.clone();
         lines[at] = line;
