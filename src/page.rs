@@ -68,10 +68,12 @@ pub struct LineFlags {
     /// either may be (both ends, or a long side, at the frame's edge, or not known).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_end: Option<LineEnd>,
-    /// The line is the seal imprint's own ring text, not part of the document.
+    /// The line is the seal imprint's own ring text, not part of the document. The engine
+    /// does not set it yet: the compare layer recognises ring pieces by their text.
     #[serde(default)]
     pub seal_ring: bool,
-    /// Share of the line's area covered by a seal imprint, in `[0, 1]`.
+    /// Share of the line's area covered by a seal imprint, in `[0, 1]`. The engine does not
+    /// estimate it yet (it reads 0), so `max_imprint_cover` has no effect on what it reads.
     #[serde(default)]
     pub imprint_cover: f32,
     /// The box was lengthened past one of the detector's ends and read again, because the

@@ -23,7 +23,8 @@ pub struct Policy {
     pub(crate) min_agree_prob: f32,
     /// A line with more of its area under a seal imprint than this is not read with
     /// confidence, whatever its probabilities: red ink over black text produces confident
-    /// misreads. Stricter: lower.
+    /// misreads. Stricter: lower. Not in effect until the engine estimates the cover (see
+    /// `LineFlags::imprint_cover`).
     pub(crate) max_imprint_cover: f32,
     /// Confidently matched characters needed before MATCH can be said; below this a capture
     /// shows too little to vouch for the page. 20 is about one line of a village form.
