@@ -52,9 +52,10 @@ fn text_past_a_short_box_is_found_and_text_not_printed_is_not() {
     assert!(missing.clone().any(|a| a.contains("每年一月付清")), "{:?}", missing.collect::<Vec<_>>());
 }
 
-/// test-0015: the second line's box starts short of the frame's left edge, and the approved
-/// text before it (the end of the wrapped paragraph above) is off the frame. The look
-/// before its start reaches the edge, so that end is cut, not a deletion.
+/// test-0015: the band cuts the line `该户申请临时救助，…联系人何婷，` at its start, but the
+/// detector's box stops short of the frame's edge, so the line was not flagged cut. The look
+/// before its start reaches the edge: that end is cut, and the paragraph's close wrapped
+/// below the band (`电话16396190031。`) is no longer a critical deletion.
 #[test]
 fn a_look_that_reaches_the_frame_cuts_the_line_there() {
     let (capture, approved) = capture("test", "test-0015");
