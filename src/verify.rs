@@ -212,7 +212,7 @@ fn look_past_ends(
         .collect();
     let quads: Vec<Quad> = looks.iter().map(|(quad, _)| *quad).collect();
     let (looked, model_ms) = engine.read_quads(image, &quads)?;
-    // Where each of the page's first lines is now, as kept looks join lines.
+    // Where each line, by its index before the looks, is now: a kept join removes a line.
     let mut now: Vec<Option<usize>> = (0..page.lines.len()).map(Some).collect();
     for ((end, &(_, piece)), mut line) in ends.iter().zip(&looks).zip(looked) {
         let Some(at) = now[end.line] else { continue };
