@@ -63,10 +63,14 @@ fn continues(a: &Frame, b: &Frame) -> bool {
         && along.abs() - a.half - b.half <= MAX_GAP * high
 }
 
+/// Whether `a` and `b` are pieces of one line, in either order.
+fn one_line(a: &Frame, b: &Frame) -> bool {
+    continues(a, b) || continues(b, a)
+}
+
 /// Whether boxes `a` and `b` are pieces of one line, in either order.
 pub fn pieces_of_one_line(a: &Quad, b: &Quad) -> bool {
-    let (fa, fb) = (Frame::of(a), Frame::of(b));
-    continues(&fa, &fb) || continues(&fb, &fa)
+    one_line(&Frame::of(a), &Frame::of(b))
 }
 
 /// The box covering `a` and `b` in the frame of the longer one, corners from its top-left.
@@ -97,7 +101,7 @@ pub fn join_pieces(mut quads: Vec<Quad>) -> Vec<Quad> {
         while a < quads.len() {
             let mut b = a + 1;
             while b < quads.len() {
-                if continues(&frames[a], &frames[b]) || continues(&frames[b], &frames[a]) {
+                if one_line(&frames[a], &frames[b]) {
                     quads[a] = cover(&quads[a], &quads[b]);
                     frames[a] = Frame::of(&quads[a]);
                     quads.remove(b);
