@@ -212,40 +212,36 @@ fn look_past_ends(
         .collect();
     let quads: Vec<Quad> = looks.iter().map(|(quad, _)| *quad).collect();
     let (looked, model_ms) = engine.read_quads(image, &quads)?;
-    // Where each line, by its index before the looks, is now: a kept join removes a line.
-    let mut now: Vec<Option<usize>> = (0..page.lines.len()).map(Some).collect();
+    // The lines by their index before the looks, and those a kept look joined into another.
+    let mut lines = page.lines.clone();
+    let mut gone = vec![false; lines.len()];
     for ((end, &(_, piece)), mut line) in ends.iter().zip(&looks).zip(looked) {
-        let Some(at) = now[end.line] else { continue };
-        // The joined piece, by its first index and where it is now.
-        let joined = match piece.map(|k| (k, now[k])) {
-            Some((_, None)) => continue,
-            Some((k, Some(i))) => Some((k, i)),
-            None => None,
-        };
+        if gone[end.line] || piece.is_some_and(|k| gone[k]) {
+            continue;
+        }
         // An end lengthened to the frame's edge is cut: the frame hides what the look was
         // for. The other end keeps what the detector's box showed, or the joined piece's.
         let framed = line.flags.cut_ends();
-        let before = page.lines[at].flags.clone();
+        let before = lines[end.line].flags.clone();
         let (mut head, mut tail) = before.cut_ends();
-        if let Some((_, k)) = joined {
-            let (h, t) = page.lines[k].flags.cut_ends();
+        if let Some(k) = piece {
+            let (h, t) = lines[k].flags.cut_ends();
             (head, tail) = (head || h, tail || t);
         }
         let cut = (head || (end.before > 0 && framed.0), tail || (end.after > 0 && framed.1));
         line.flags = LineFlags { lengthened: true, ..before }.with_cut_ends(cut);
-        let mut lines = page.lines.clone();
-        lines[at] = line;
-        if let Some((_, k)) = joined {
-            lines.remove(k);
-        }
-        let again = compare(&lines, approved, policy);
+        let trial: Vec<Line> = (0..lines.len())
+            .filter(|&k| !gone[k] && Some(k) != piece)
+            .map(|k| if k == end.line { line.clone() } else { lines[k].clone() })
+            .collect();
+        let again = compare(&trial, approved, policy);
         if improves(&again, verdict) {
-            page.lines = lines;
-            *verdict = again;
-            if let Some((first, k)) = joined {
-                now[first] = None;
-                now.iter_mut().flatten().filter(|i| **i > k).for_each(|i| *i -= 1);
+            lines[end.line] = line;
+            if let Some(k) = piece {
+                gone[k] = true;
             }
+            page.lines = trial;
+            *verdict = again;
         }
     }
     let spent = start.elapsed().as_secs_f64() * 1000.0;
