@@ -73,6 +73,11 @@ pub fn pieces_of_one_line(a: &Quad, b: &Quad) -> bool {
     one_line(&Frame::of(a), &Frame::of(b))
 }
 
+/// Whether box `b` lies after box `a` along `a`'s text.
+pub fn follows(a: &Quad, b: &Quad) -> bool {
+    Frame::of(a).local(Frame::of(b).centre)[0] > 0.0
+}
+
 /// The box covering `a` and `b` in the frame of the longer one, corners from its top-left.
 pub fn cover(a: &Quad, b: &Quad) -> Quad {
     let (fa, fb) = (Frame::of(a), Frame::of(b));
@@ -152,6 +157,14 @@ mod tests {
             let e = extent(&joined[0], degrees);
             let want = [0.0, 760.0, 0.0, 31.0];
             assert!(e.iter().zip(want).all(|(a, b)| (a - b).abs() < 0.5), "{degrees}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_piece_follows_along_the_text_whatever_the_turn() {
+        for degrees in [0.0f32, 33.0, 90.0, 180.0, 271.0] {
+            let (head, tail) = (boxed(0.0, 400.0, 0.0, 30.0, degrees), boxed(380.0, 700.0, 1.0, 31.0, degrees));
+            assert!(follows(&head, &tail) && !follows(&tail, &head), "{degrees}");
         }
     }
 

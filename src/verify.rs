@@ -220,13 +220,18 @@ fn look_past_ends(
             continue;
         }
         // An end lengthened to the frame's edge is cut: the frame hides what the look was
-        // for. The other end keeps what the detector's box showed, or the joined piece's.
+        // for. The other end keeps what the detector's box showed; a joined piece brings
+        // its outer end's (its inner end is now inside the box).
         let framed = line.flags.cut_ends();
         let before = lines[end.line].flags.clone();
         let (mut head, mut tail) = before.cut_ends();
         if let Some(k) = piece {
             let (h, t) = lines[k].flags.cut_ends();
-            (head, tail) = (head || h, tail || t);
+            if join::follows(&lines[end.line].quad, &lines[k].quad) {
+                tail |= t;
+            } else {
+                head |= h;
+            }
         }
         let cut = (head || (end.before > 0 && framed.0), tail || (end.after > 0 && framed.1));
         line.flags = LineFlags { lengthened: true, ..before }.with_cut_ends(cut);
