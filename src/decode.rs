@@ -7,7 +7,7 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
 /// Why a capture could not be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +20,8 @@ pub enum DecodeError {
     Empty { width: u32, height: u32 },
     #[error("the image could not be decoded")]
     Corrupt(#[from] image::ImageError),
+    #[error("the JPEG data stops before its end-of-image marker: the file is truncated")]
+    Truncated,
 }
 
 /// How transparency is flattened onto RGB.
@@ -38,8 +40,12 @@ pub fn decode(bytes: &[u8], max_pixels: u64, alpha: Alpha) -> Result<RgbImage, D
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Corrupt(e.into()))?;
-    if reader.format().is_none() {
-        return Err(DecodeError::UnknownFormat);
+    match reader.format() {
+        None => return Err(DecodeError::UnknownFormat),
+        // The JPEG decoder paints what a truncated file lacks as grey instead of failing,
+        // and half a capture would be judged as if it were the whole press.
+        Some(ImageFormat::Jpeg) if !jpeg_complete(bytes) => return Err(DecodeError::Truncated),
+        Some(_) => {}
     }
     // Generous for the largest allowed image at 16 bits × 4 channels, plus decoder state.
     let mut limits = Limits::default();
@@ -58,6 +64,42 @@ pub fn decode(bytes: &[u8], max_pixels: u64, alpha: Alpha) -> Result<RgbImage, D
     let mut image = DynamicImage::from_decoder(decoder)?;
     image.apply_orientation(orientation);
     Ok(flatten(image, alpha))
+}
+
+/// Whether a JPEG's last scan is followed by its end-of-image marker. Segments are walked by
+/// their lengths up to each scan (so an Exif thumbnail's markers are skipped); inside a scan's
+/// entropy-coded data a 0xFF byte is always followed by 0x00 or a restart marker, so the
+/// first other marker ends the scan.
+fn jpeg_complete(bytes: &[u8]) -> bool {
+    let at = |i: usize| bytes.get(i).copied();
+    let mut i = 2;
+    loop {
+        // Markers may be preceded by fill bytes 0xFF.
+        if at(i) != Some(0xFF) {
+            return false;
+        }
+        while at(i + 1) == Some(0xFF) {
+            i += 1;
+        }
+        let Some(marker) = at(i + 1) else { return false };
+        match marker {
+            0xD9 => return true,
+            0x01 | 0xD0..=0xD7 => i += 2,
+            _ => {
+                let (Some(hi), Some(lo)) = (at(i + 2), at(i + 3)) else { return false };
+                i += 2 + usize::from(u16::from_be_bytes([hi, lo]));
+                if marker == 0xDA {
+                    // The scan's data runs to the next marker that is not a restart.
+                    while !(at(i) == Some(0xFF) && at(i + 1).is_some_and(|m| m != 0 && !(0xD0..=0xD7).contains(&m))) {
+                        if i >= bytes.len() {
+                            return false;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Convert any colour type to 8-bit RGB.
@@ -183,6 +225,20 @@ mod tests {
         let bytes = png(&DynamicImage::ImageRgb8(marker()));
         assert!(decode(&bytes[..bytes.len() / 2], 1000, Alpha::OverWhite).is_err());
         assert!(decode(&[], 1000, Alpha::OverWhite).is_err());
+    }
+
+    #[test]
+    fn a_truncated_jpeg_is_refused_and_a_whole_one_is_not() {
+        let image = RgbImage::from_fn(64, 48, |x, y| Rgb([(x * 4) as u8, (y * 5) as u8, ((x * y) % 251) as u8]));
+        let whole = jpeg_with_orientation(&image, 1);
+        assert!(decode(&whole, 10_000, Alpha::OverWhite).is_ok(), "with an Exif segment");
+        for cut in [whole.len() * 6 / 10, whole.len() - 2] {
+            assert!(matches!(decode(&whole[..cut], 10_000, Alpha::OverWhite), Err(DecodeError::Truncated)), "{cut}");
+        }
+        // Bytes after the end marker (some cameras append data) are no truncation.
+        let mut trailing = whole.clone();
+        trailing.extend_from_slice(b"trailing data");
+        assert!(decode(&trailing, 10_000, Alpha::OverWhite).is_ok());
     }
 
     #[test]
