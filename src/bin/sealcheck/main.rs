@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sealcheck::pool::Pool;
+use sealcheck::verify::read_input;
 use sealcheck::{Engine, EngineConfig, ModelSet, Page, Profile};
 
 /// Tells whether what a smart seal stamped is what was approved.
@@ -97,7 +98,7 @@ impl EngineArgs {
 
 /// Read one image file with `engine`, from the file as the reference does; errors name it.
 fn read_image(engine: &mut Engine, path: &Path) -> anyhow::Result<Page> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = read_input(path).with_context(|| format!("cannot read {}", path.display()))?;
     engine.read_bytes(&bytes).with_context(|| path.display().to_string())
 }
 

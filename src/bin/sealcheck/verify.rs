@@ -10,7 +10,7 @@ use sealcheck::cases::ApprovedSource;
 use sealcheck::compare::{Outcome, Policy};
 use sealcheck::decode::decode;
 use sealcheck::report::write_report;
-use sealcheck::verify::{self, ApprovedCache, Job, LoadedJob};
+use sealcheck::verify::{self, ApprovedCache, Job, LoadedJob, read_input};
 
 use crate::EngineArgs;
 
@@ -148,7 +148,7 @@ fn verify_one(args: &VerifyArgs) -> anyhow::Result<Outcome> {
 /// Judge every job of a manifest on all workers; a failing job is reported on its own line
 /// and the run goes on.
 fn verify_manifest(args: &VerifyArgs, manifest: &Path) -> anyhow::Result<Status> {
-    let bytes = std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let bytes = read_input(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", manifest.display()))?;
     let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
     let pool = args.engine.pool()?;
