@@ -60,7 +60,8 @@ impl Font {
     /// Loads the first face: a `.ttc` collection's face 0 covers the CJK ideographs in
     /// every collection of [`SYSTEM_FONTS`].
     fn load(path: &Path) -> Result<Font, AnnotateError> {
-        let data = std::fs::read(path).map_err(|source| AnnotateError::Read { path: path.into(), source })?;
+        let data =
+            crate::input::read_input(path).map_err(|source| AnnotateError::Read { path: path.into(), source })?;
         let face =
             FontVec::try_from_vec_and_index(data, 0).map_err(|_| AnnotateError::Invalid { path: path.into() })?;
         Ok(Font { face, path: path.into() })

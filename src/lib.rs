@@ -4,8 +4,9 @@
 //! [`decode`] → [`detect`] → [`orient`] → [`join`] → [`crop`] → [`classify`] → [`recognise`], composed
 //! by [`engine::Engine`] into a [`page::Page`]. [`models`] verifies model sets and builds
 //! the ONNX sessions a worker owns; [`pool::Pool`] runs one engine per worker thread;
-//! [`config`] holds every setting with its profiles. [`compare`] and [`verify`] judge a
-//! reading against the approved document; [`score`] measures a reading against labels.
+//! [`config`] holds every setting with its profiles; [`input`] reads the files a user
+//! names. [`compare`] and [`verify`] judge a reading against the approved document;
+//! [`score`] measures a reading against labels.
 
 pub mod annotate;
 pub mod cases;
@@ -19,6 +20,7 @@ pub mod engine;
 mod geometry;
 mod imaging;
 pub mod imprint;
+pub mod input;
 pub mod join;
 pub mod models;
 pub mod order;

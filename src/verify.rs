@@ -18,7 +18,6 @@
 //! valid job manifests; their other fields are ignored.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -272,25 +271,6 @@ fn char_pitch(line: &Line) -> f32 {
     (line_length(&line.quad) / line.chars.len().max(1) as f32).min(line_height(&line.quad))
 }
 
-/// Most bytes an input file (a capture, an approved document, a manifest) may hold: far
-/// above a 40-megapixel image, even uncompressed, and a bound on what a wrong path
-/// (`/dev/zero`, a disk image) can make the program allocate.
-pub const MAX_INPUT_BYTES: u64 = 256 << 20;
-
-/// The bytes of the file at `path`, refused when it holds more than [`MAX_INPUT_BYTES`].
-pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        let limit = MAX_INPUT_BYTES >> 20;
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            format!("larger than {limit} MiB, the limit for an input file"),
-        ));
-    }
-    Ok(bytes)
-}
-
 /// One line of a job manifest: `id`, `image` and one approved field, as in a case line
 /// (other fields, such as a case's labels, are ignored).
 #[derive(Debug, Clone)]
@@ -346,7 +326,7 @@ impl Job {
     pub fn load(&self, dir: &Path) -> Result<LoadedJob, JobError> {
         let read = |p: &Path| {
             let path = dir.join(p);
-            read_input(&path).map_err(|source| JobError::Io { path, source })
+            crate::input::read_input(&path).map_err(|source| JobError::Io { path, source })
         };
         let approved = match &self.approved {
             ApprovedSource::Text(text) => Approved::Text(text.clone()),
@@ -457,7 +437,7 @@ mod tests {
         let job = Job::parse(r#"{"id": "a", "image": "missing.jpg", "approved_images": ["cap.jpg"]}"#).unwrap();
         assert!(matches!(job.load(&dir), Err(JobError::Io { .. })));
         // A file past the limit (sparse: no disk is spent) is refused, not read whole.
-        std::fs::File::create(dir.join("huge.jpg")).unwrap().set_len(MAX_INPUT_BYTES + 1).unwrap();
+        std::fs::File::create(dir.join("huge.jpg")).unwrap().set_len(crate::input::MAX_INPUT_BYTES + 1).unwrap();
         let job = Job::parse(r#"{"id": "a", "image": "huge.jpg", "approved_text": "批准"}"#).unwrap();
         match job.load(&dir) {
             Err(JobError::Io { source, .. }) => assert_eq!(source.kind(), std::io::ErrorKind::FileTooLarge),

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sealcheck::pool::Pool;
-use sealcheck::verify::read_input;
+use sealcheck::input::read_input;
 use sealcheck::{Engine, EngineConfig, ModelSet, Page, Profile};
 
 /// Tells whether what a smart seal stamped is what was approved.
