@@ -14,8 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sealcheck::pool::Pool;
 use sealcheck::input::read_input;
+use sealcheck::pool::Pool;
 use sealcheck::{Engine, EngineConfig, ModelSet, Page, Profile};
 
 /// Tells whether what a smart seal stamped is what was approved.

@@ -9,8 +9,8 @@ use sealcheck::annotate;
 use sealcheck::cases::ApprovedSource;
 use sealcheck::compare::{Outcome, Policy};
 use sealcheck::decode::decode;
-use sealcheck::report::write_report;
 use sealcheck::input::read_input;
+use sealcheck::report::write_report;
 use sealcheck::verify::{self, ApprovedCache, Job, LoadedJob};
 
 use crate::EngineArgs;
