@@ -15,10 +15,10 @@ use crate::decode::{DecodeError, decode};
 use crate::detect;
 use crate::geometry::line_height;
 use crate::imaging::{aspect, blocks_of_32, crop_quad, resize, turn};
-use crate::models::{Model, ModelError, ModelSet, Sessions};
+use crate::models::{Model, ModelError, ModelSet, Recogniser, Sessions};
 use crate::{imprint, join, order, orient};
 use crate::page::{Line, LineFlags, Page, Quad, Timings};
-use crate::recognise::{Reading, RecogniseError, recognise};
+use crate::recognise::{Dictionary, Reading, RecogniseError, recognise};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -37,12 +37,14 @@ pub struct Engine {
     config: EngineConfig,
     models: ModelSet,
     sessions: Sessions,
+    /// The set's recognisers for second opinions, once asked ([`Engine::second_opinion`]).
+    opinions: Option<Vec<Recogniser>>,
 }
 
 impl Engine {
     pub fn new(models: ModelSet, config: EngineConfig) -> Result<Self, ModelError> {
         let sessions = models.sessions(&config.runtime)?;
-        Ok(Self { config, models, sessions })
+        Ok(Self { config, models, sessions, opinions: None })
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -163,15 +165,45 @@ impl Engine {
     /// there when [`Engine::read`] fades it on this page, so a look costs a line's reading,
     /// not a page's preparation. Returns the lines and the milliseconds spent in the models.
     pub fn read_quads(&mut self, image: &RgbImage, quads: &[Quad]) -> Result<(Vec<Line>, f64), EngineError> {
-        let config = &self.config;
-        let sessions = &mut self.sessions;
-        sessions.take_model_time();
-        let fade = config.page.imprint_share.is_some_and(|share| imprint::red_share(image) >= share);
-        let crops: Vec<RgbImage> = quads.iter().map(|quad| crop_around(image, quad, fade)).collect();
-        let readings = recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
-        let lines = readings.into_iter().zip(quads).map(|(reading, quad)| line_of(reading, *quad, image)).collect();
-        Ok((lines, sessions.take_model_time().as_secs_f64() * 1000.0))
+        self.sessions.take_model_time();
+        let Sessions { rec, dictionary, .. } = &mut self.sessions;
+        read_quads_with(&self.config, rec, dictionary, image, quads)
     }
+
+    /// [`Engine::read_quads`] with the model set's recogniser for second opinions number
+    /// `which` ([`ModelSet::second_opinion_roles`]); `None` when the set has no such one.
+    /// They are loaded on first use: only a capture that disagrees with its approved text
+    /// needs them.
+    pub fn second_opinion(
+        &mut self,
+        which: usize,
+        image: &RgbImage,
+        quads: &[Quad],
+    ) -> Result<Option<(Vec<Line>, f64)>, EngineError> {
+        let opinions = match &mut self.opinions {
+            Some(opinions) => opinions,
+            none => none.insert(self.models.second_opinions(&self.config.runtime)?),
+        };
+        let Some(Recogniser { rec, dictionary }) = opinions.get_mut(which) else { return Ok(None) };
+        rec.take_spent();
+        read_quads_with(&self.config, rec, dictionary, image, quads).map(Some)
+    }
+}
+
+/// The boxes `quads` of `image` read as lines with the recogniser `rec`, and the
+/// milliseconds it spent.
+fn read_quads_with(
+    config: &EngineConfig,
+    rec: &mut Model,
+    dictionary: &Dictionary,
+    image: &RgbImage,
+    quads: &[Quad],
+) -> Result<(Vec<Line>, f64), EngineError> {
+    let fade = config.page.imprint_share.is_some_and(|share| imprint::red_share(image) >= share);
+    let crops: Vec<RgbImage> = quads.iter().map(|quad| crop_around(image, quad, fade)).collect();
+    let readings = recognise(rec, dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
+    let lines = readings.into_iter().zip(quads).map(|(reading, quad)| line_of(reading, *quad, image)).collect();
+    Ok((lines, rec.take_spent().as_secs_f64() * 1000.0))
 }
 
 /// Pixels around a box that the imprint's fading sees: its paper level is estimated on

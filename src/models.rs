@@ -5,6 +5,11 @@
 //! (the rec model's metadata or a file). Files are verified when a set is opened, so a
 //! missing or swapped model is a one-sentence error, not a wrong answer.
 //!
+//! A set may name other recognisers (`second_opinions`: each a rec file and its
+//! dictionary): models with other errors, which `verify` asks in turn about lines that
+//! disagree with the approved text. They are loaded only when first asked
+//! ([`ModelSet::second_opinions`]).
+//!
 //! Sessions are not shared: `Session::run` takes `&mut self`, and a worker that owns its
 //! [`Sessions`] needs no lock. [`ModelSet`] is the cheap, shareable part. Each session is
 //! wrapped in a [`Model`] that keeps the time spent inside the runtime, which is what the
@@ -48,6 +53,15 @@ struct Manifest {
     files: std::collections::BTreeMap<String, FileEntry>,
     #[serde(default)]
     dictionary: Option<DictionarySource>,
+    #[serde(default)]
+    second_opinions: Vec<OpinionEntry>,
+}
+
+/// A recogniser for second opinions: the role of its rec file and its dictionary.
+#[derive(Debug, Clone, Deserialize)]
+struct OpinionEntry {
+    rec: String,
+    dictionary: DictionarySource,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,11 +87,41 @@ pub struct ModelSet {
     pub dir: PathBuf,
     det: PathBuf,
     cls: PathBuf,
-    rec: PathBuf,
-    dictionary: DictionarySource,
-    dictionary_file: Option<PathBuf>,
+    rec: RecFiles,
+    opinions: Vec<RecFiles>,
     /// SHA-256 of each file, by role, for results to say what produced them.
     pub checksums: Vec<(String, String)>,
+}
+
+/// A recognition model's role and file, and where its dictionary comes from.
+#[derive(Debug, Clone)]
+struct RecFiles {
+    role: String,
+    model: PathBuf,
+    dictionary: DictionarySource,
+    dictionary_file: Option<PathBuf>,
+}
+
+impl RecFiles {
+    /// The files of the recogniser in `role`, taken from a set's verified files by `take`.
+    fn take(
+        role: &str,
+        dictionary: DictionarySource,
+        take: &mut impl FnMut(&str) -> Result<PathBuf, ModelError>,
+    ) -> Result<Self, ModelError> {
+        let model = take(role)?;
+        let dictionary_file = match &dictionary {
+            DictionarySource::File { file, .. } => Some(take(file)?),
+            DictionarySource::Metadata { .. } => None,
+        };
+        Ok(Self { role: role.into(), model, dictionary, dictionary_file })
+    }
+}
+
+/// One worker's session of a recognition model and the dictionary that goes with it.
+pub struct Recogniser {
+    pub rec: Model,
+    pub dictionary: Arc<Dictionary>,
 }
 
 /// The bundled models directory: `./models` when run from the repository, else the one
@@ -132,32 +176,50 @@ impl ModelSet {
             checksums.push((role.clone(), entry.sha256.clone()));
         }
         let mut take = |role: &str| paths.remove(role).ok_or_else(|| bad(format!("no `{role}` file")));
-        let (det, cls, rec) = (take("det")?, take("cls")?, take("rec")?);
-        let dictionary_file = match &dictionary {
-            DictionarySource::File { file, .. } => Some(take(file)?),
-            DictionarySource::Metadata { .. } => None,
-        };
-        Ok(Self { name: manifest.name, dir: dir.into(), det, cls, rec, dictionary, dictionary_file, checksums })
+        let (det, cls) = (take("det")?, take("cls")?);
+        let rec = RecFiles::take("rec", dictionary, &mut take)?;
+        let opinions = manifest
+            .second_opinions
+            .into_iter()
+            .map(|opinion| RecFiles::take(&opinion.rec, opinion.dictionary, &mut take))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A file nothing uses is a manifest mistake (a recogniser left out of `second_opinions`).
+        if let Some(role) = paths.keys().next() {
+            return Err(bad(format!("nothing uses the `{role}` file")));
+        }
+        Ok(Self { name: manifest.name, dir: dir.into(), det, cls, rec, opinions, checksums })
     }
 
     /// Create a fresh set of sessions for one worker.
     pub fn sessions(&self, runtime: &RuntimeConfig) -> Result<Sessions, ModelError> {
-        let env = environment()?;
-        let build = |model: &'static str, path: &Path| {
-            session_builder(env, runtime)
-                .and_then(|mut b| b.commit_from_file(path))
-                .map_err(|source| ModelError::Session { model, source })
-        };
-        let det = build("det", &self.det)?;
-        let cls = build("cls", &self.cls)?;
-        let rec = build("rec", &self.rec)?;
-        let dictionary = Arc::new(self.dictionary(&rec)?);
+        let det = session(runtime, "det", &self.det)?;
+        let cls = session(runtime, "cls", &self.cls)?;
+        let rec = session(runtime, "rec", &self.rec.model)?;
+        let dictionary = Arc::new(self.dictionary(&rec, &self.rec)?);
         Ok(Sessions { det: Model::new(det), cls: Model::new(cls), rec: Model::new(rec), dictionary })
     }
 
-    fn dictionary(&self, rec: &Session) -> Result<Dictionary, ModelError> {
+    /// The roles of the rec files of the set's recognisers for second opinions, in the
+    /// order they are asked.
+    pub fn second_opinion_roles(&self) -> impl Iterator<Item = &str> {
+        self.opinions.iter().map(|files| files.role.as_str())
+    }
+
+    /// Sessions of the set's recognisers for second opinions, for one worker, in order.
+    pub fn second_opinions(&self, runtime: &RuntimeConfig) -> Result<Vec<Recogniser>, ModelError> {
+        self.opinions
+            .iter()
+            .map(|files| {
+                let rec = session(runtime, "second opinion's rec", &files.model)?;
+                let dictionary = Arc::new(self.dictionary(&rec, files)?);
+                Ok(Recogniser { rec: Model::new(rec), dictionary })
+            })
+            .collect()
+    }
+
+    fn dictionary(&self, rec: &Session, files: &RecFiles) -> Result<Dictionary, ModelError> {
         let fail = |reason: String| ModelError::Dictionary { set: self.name.clone(), reason };
-        let (text, expected) = match (&self.dictionary, &self.dictionary_file) {
+        let (text, expected) = match (&files.dictionary, &files.dictionary_file) {
             (DictionarySource::Metadata { metadata, entries }, _) => {
                 let meta = rec.metadata().map_err(|e| fail(e.to_string()))?;
                 let text = meta.custom(metadata).ok_or_else(|| fail(format!("no metadata key `{metadata}`")))?;
@@ -174,6 +236,12 @@ impl ModelSet {
         }
         Ok(dictionary)
     }
+}
+
+fn session(runtime: &RuntimeConfig, model: &'static str, path: &Path) -> Result<Session, ModelError> {
+    session_builder(environment()?, runtime)
+        .and_then(|mut builder| builder.commit_from_file(path))
+        .map_err(|source| ModelError::Session { model, source })
 }
 
 fn session_builder(env: &Environment, runtime: &RuntimeConfig) -> ort::Result<ort::session::builder::SessionBuilder> {
@@ -232,7 +300,7 @@ pub struct Sessions {
 impl Sessions {
     /// Time spent inside the runtime by all three models since the last call.
     pub fn take_model_time(&mut self) -> Duration {
-        [&mut self.det, &mut self.cls, &mut self.rec].into_iter().map(|m| std::mem::take(&mut m.spent)).sum()
+        [&mut self.det, &mut self.cls, &mut self.rec].into_iter().map(Model::take_spent).sum()
     }
 }
 
@@ -245,6 +313,11 @@ pub struct Model {
 impl Model {
     fn new(session: Session) -> Self {
         Self { session, spent: Duration::ZERO }
+    }
+
+    /// Time spent inside the runtime since the last call.
+    pub fn take_spent(&mut self) -> Duration {
+        std::mem::take(&mut self.spent)
     }
 
     /// Run a single-input, single-output model and copy the output out of the session.

@@ -80,6 +80,11 @@ pub struct LineFlags {
     /// approved text continues there (see `verify`).
     #[serde(default)]
     pub lengthened: bool,
+    /// The line is the reading of this recogniser for second opinions (the role of its
+    /// rec file in the model set), taken because the capture judged with it came out
+    /// better (see `verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_opinion: Option<String>,
 }
 
 /// One end of a line, in its reading direction.
@@ -136,6 +141,10 @@ pub struct Timings {
     /// no line needed it.
     #[serde(default)]
     pub second_look: f64,
+    /// Reading disagreeing lines with the second recogniser (`verify` only); 0 when the
+    /// capture matched without it.
+    #[serde(default)]
+    pub second_opinion: f64,
     pub total: f64,
 }
 

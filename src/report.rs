@@ -77,6 +77,15 @@ pub fn write_report(
             )?;
         }
     }
+    let mut seconded =
+        lines.iter().enumerate().filter_map(|(i, l)| Some((i, l.flags.second_opinion.as_deref()?, l))).peekable();
+    if seconded.peek().is_some() {
+        writeln!(out)?;
+        writeln!(out, "read by another recogniser (the first misread them; findings above are of these readings):")?;
+        for (i, role, line) in seconded {
+            writeln!(out, "  line {} ({role}): {}", i + 1, quoted(Some(&line.text)))?;
+        }
+    }
     Ok(())
 }
 
@@ -420,6 +429,16 @@ mod tests {
         assert!(tail.contains("\n  line 1: \"伍\" read as \"佰\", the approved spelling 0.4 nats less likely\n"), "{text}");
         assert!(tail.contains("\n  line 1: \"。\" read as (nothing), the approved spelling 0.4 nats less likely\n"), "{text}");
         assert!(!report(&verdict(vec![]), APPROVED, &[line("x")], false).contains("re-read"));
+    }
+
+    #[test]
+    fn lines_read_by_another_recogniser_are_named() {
+        let mut seconded = line("甲方支付人民币伍万元整");
+        seconded.flags.second_opinion = Some("v6_rec".into());
+        let text = report(&verdict(vec![]), APPROVED, &[line("x"), seconded], false);
+        let (_, tail) = text.split_once("read by another recogniser").expect("a section for them");
+        assert!(tail.contains("\n  line 2 (v6_rec): \"甲方支付人民币伍万元整\"\n"), "{text}");
+        assert!(!report(&verdict(vec![]), APPROVED, &[line("x")], false).contains("another recogniser"));
     }
 
     #[test]

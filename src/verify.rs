@@ -13,6 +13,13 @@
 //! over the missing characters, and a longer reading is kept when the capture judged with it
 //! comes out better. Only the engine sees pixels, so this is done here, between the two.
 //!
+//! A capture that still does not match gets second opinions: each line holding a finding
+//! is read by the model set's other recognisers in turn, models with other errors, and a
+//! reading is kept when the capture judged with it comes out better. Blur and the imprint
+//! make the first recogniser misread faithful print with confidence (`十一` as `十十`); a
+//! changed character is printed as clearly as its neighbours, and every model reads it as
+//! printed.
+//!
 //! [`Job`] is the unit of batch work: a manifest line with an `id`, an `image` and one
 //! approved-document field, paths relative to the manifest. Labelled case manifests are
 //! valid job manifests; their other fields are ignored.
@@ -166,6 +173,10 @@ pub fn verify(
         look_past_ends(engine, &image, &mut page, &mut verdict, &ends, (&approved_text, policy))
             .map_err(VerifyError::Capture)?;
     }
+    if verdict.outcome != Outcome::Match {
+        second_opinions(engine, &image, &mut page, &mut verdict, (&approved_text, policy))
+            .map_err(VerifyError::Capture)?;
+    }
     let models = engine.models();
     let provenance = Provenance {
         image_sha256: sha256_hex(capture),
@@ -253,6 +264,45 @@ fn look_past_ends(
     page.timings.second_look = spent;
     page.timings.total += spent;
     page.timings.model += model_ms;
+    Ok(())
+}
+
+/// Asks the model set's recognisers for second opinions in turn, while the capture does not
+/// match: each reads the lines holding a decisive finding, and its reading of a line is kept
+/// where the capture judged with it comes out better ([`improves`]), one line at a time.
+fn second_opinions(
+    engine: &mut Engine,
+    image: &RgbImage,
+    page: &mut Page,
+    verdict: &mut Verdict,
+    (approved, policy): (&str, &Policy),
+) -> Result<(), EngineError> {
+    let start = Instant::now();
+    let roles: Vec<String> = engine.models().second_opinion_roles().map(String::from).collect();
+    for (which, role) in roles.iter().enumerate() {
+        let mut flagged: Vec<usize> = verdict.findings.iter().filter(|f| !f.tolerated).filter_map(|f| f.line).collect();
+        flagged.sort_unstable();
+        flagged.dedup();
+        if verdict.outcome == Outcome::Match || flagged.is_empty() {
+            break;
+        }
+        let quads: Vec<Quad> = flagged.iter().map(|&l| page.lines[l].quad).collect();
+        let Some((read, model_ms)) = engine.second_opinion(which, image, &quads)? else { break };
+        page.timings.model += model_ms;
+        for (&l, mut line) in flagged.iter().zip(read) {
+            line.flags = LineFlags { second_opinion: Some(role.clone()), ..page.lines[l].flags.clone() };
+            let mut trial = page.lines.clone();
+            trial[l] = line;
+            let again = compare(&trial, approved, policy);
+            if improves(&again, verdict) {
+                page.lines = trial;
+                *verdict = again;
+            }
+        }
+    }
+    let spent = start.elapsed().as_secs_f64() * 1000.0;
+    page.timings.second_opinion = spent;
+    page.timings.total += spent;
     Ok(())
 }
 

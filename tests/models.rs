@@ -1,4 +1,4 @@
-//! Model sets: verification, and the second (PP-OCRv5) set loading and reading.
+//! Model sets: verification, and the PP-OCRv5 set loading and reading.
 
 mod common;
 
@@ -31,4 +31,23 @@ fn a_corrupt_model_is_refused_with_its_checksum() {
     assert!(matches!(err, ModelError::File { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("rec.onnx") && message.contains("SHA-256") && message.contains("scripts/setup.py"), "{message}");
+}
+
+#[test]
+fn a_recogniser_left_out_of_the_second_opinions_is_refused() {
+    let dir = std::env::temp_dir().join(format!("sealcheck-second-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = repo().join("models/ppocr-v4");
+    for file in ["det.onnx", "cls.onnx", "rec.onnx", "v6_rec.onnx", "v6_dict.txt", "v5_rec.onnx", "v5_dict.txt"] {
+        std::fs::copy(source.join(file), dir.join(file)).unwrap();
+    }
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(source.join("modelset.json")).unwrap()).unwrap();
+    // The second of the two opinions forgotten: its files are named but unused.
+    manifest["second_opinions"].as_array_mut().unwrap().truncate(1);
+    std::fs::write(dir.join("modelset.json"), manifest.to_string()).unwrap();
+    let err = ModelSet::open(&dir).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(matches!(err, ModelError::Manifest { .. }), "{err:?}");
+    assert!(err.to_string().contains("nothing uses the `v5_dict` file"), "{err}");
 }

@@ -1,5 +1,6 @@
 //! `verify`'s second look: a line whose box the detector stopped short of approved text is
-//! read again with a longer box, and what that box reads is judged like the rest.
+//! read again with a longer box, and what that box reads is judged like the rest. And its
+//! second opinions: a line that disagrees is read by the model set's other recognisers.
 
 mod common;
 
@@ -75,4 +76,25 @@ fn a_look_into_the_next_piece_of_its_line_reads_them_together() {
     assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
     let title = report.page.lines.iter().find(|l| l.text.contains("处置情况的报告")).expect("the title is read");
     assert!(title.text.contains("集体资产处置") && title.flags.lengthened, "{:?}", title.text);
+}
+
+/// tune-0009: the first recogniser reads `违约` as `违`, losing a word of a clause; the
+/// second reads it. A changed amount on that same line is read as printed by both.
+#[test]
+fn a_second_opinion_restores_a_misread_and_not_a_change() {
+    let (capture, approved) = capture("tune", "tune-0009");
+    let report = judge(&capture, &approved);
+    assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
+    let second: Vec<&str> =
+        report.page.lines.iter().filter(|l| l.flags.second_opinion.is_some()).map(|l| l.text.as_str()).collect();
+    assert!(matches!(second[..], [line] if line.contains("违约")), "{second:?}");
+    assert!(report.page.timings.second_opinion > 0.0);
+
+    // Approved at thirty per cent, printed at twenty.
+    let changed = approved.replacen("百分之二十", "百分之三十", 1);
+    assert_ne!(changed, approved);
+    let report = judge(&capture, &changed);
+    assert_eq!(report.verdict.outcome, Outcome::Mismatch);
+    let observed = report.verdict.findings.iter().filter(|f| !f.tolerated).filter_map(|f| f.observed.as_deref());
+    assert!(observed.clone().any(|o| o.contains('二')), "{:?}", observed.collect::<Vec<_>>());
 }

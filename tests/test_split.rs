@@ -162,16 +162,16 @@ fn verdicts_on_the_held_out_split() {
     );
     let digits: usize = ["digit", "amount"].iter().map(|k| ours.accepted.get(k).map_or(0, |e| e.1)).sum();
     assert_eq!(digits, 0, "visible digit or amount changes accepted");
-    // Floors that hold today (2026-12-03: accuracy 0.911, false accepts 0/102; false
-    // rejects 15/84), so that no change slips back unnoticed. Verdict 2/2's targets
+    // Floors that hold today (2026-12-03, with second opinions: accuracy 0.946, false
+    // accepts 0/102, false rejects 9/84), so that no change slips back unnoticed. Verdict 2/2's targets
     // (accuracy 0.98, false accepts 1 %, false rejects 2 %) are tracked in the issue. On
     // `tune` the faithful captures rejected are garbled stretches of blurred, upside-down or
     // imprint-covered print, which the compare layer cannot tell from changes without
     // accepting some changes too.
-    assert!(ours.accuracy() >= 0.90, "accuracy {:.3}", ours.accuracy());
+    assert!(ours.accuracy() >= 0.93, "accuracy {:.3}", ours.accuracy());
     assert!(ours.accuracy() > theirs.accuracy() + 0.2, "no clear gain over the plain ratio");
     assert!(a as f64 <= 0.01 * n as f64, "false accepts {a}/{n}");
-    assert!(ours.false_reject_share() <= 0.2, "false rejects {}/{}", ours.rejected, ours.faithful);
+    assert!(ours.false_reject_share() <= 0.13, "false rejects {}/{}", ours.rejected, ours.faithful);
 }
 
 #[test]
