@@ -17,6 +17,17 @@ pub enum Profile {
     Default,
 }
 
+impl Profile {
+    /// The bundled model set it reads with, a directory of `models/`: the reference's own
+    /// models, or PP-OCRv6 small as the recogniser with second opinions (see `verify`).
+    pub fn model_set(self) -> &'static str {
+        match self {
+            Profile::Reference => "ppocr-v4",
+            Profile::Default => "default",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineConfig {
     pub profile: Profile,

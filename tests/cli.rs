@@ -143,7 +143,7 @@ fn a_different_document_is_reported_as_foreign_text_with_provenance() {
     let sha = sealcheck::models::sha256_hex(&std::fs::read(&capture).unwrap());
     assert_eq!(provenance["image_sha256"], sha.as_str());
     assert_eq!(provenance["version"], env!("CARGO_PKG_VERSION"));
-    for role in ["det", "cls", "rec", "v6_rec", "v6_dict", "v5_rec", "v5_dict"] {
+    for role in ["det", "cls", "rec", "dict", "v4_rec", "v5_rec", "v5_dict"] {
         assert_eq!(provenance["model_sha256"][role].as_str().map(str::len), Some(64), "{role}");
     }
     assert!(report["verdict"]["policy"]["min_char_prob"].as_f64().is_some(), "the policy applied is recorded");

@@ -37,8 +37,8 @@ fn a_corrupt_model_is_refused_with_its_checksum() {
 fn a_recogniser_left_out_of_the_second_opinions_is_refused() {
     let dir = std::env::temp_dir().join(format!("sealcheck-second-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let source = repo().join("models/ppocr-v4");
-    for file in ["det.onnx", "cls.onnx", "rec.onnx", "v6_rec.onnx", "v6_dict.txt", "v5_rec.onnx", "v5_dict.txt"] {
+    let source = repo().join("models/default");
+    for file in ["det.onnx", "cls.onnx", "rec.onnx", "dict.txt", "v4_rec.onnx", "v5_rec.onnx", "v5_dict.txt"] {
         std::fs::copy(source.join(file), dir.join(file)).unwrap();
     }
     let mut manifest: serde_json::Value =

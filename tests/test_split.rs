@@ -86,12 +86,12 @@ fn lines_are_read_whole_and_in_order_at_every_rotation() {
         );
     }
     assert_eq!(ours.len(), 5, "all four rotation buckets and the total are present");
-    // Floors that hold today, per bucket; Engine 3/4's targets (recall 0.97, order 0.95,
-    // precision 0.95) are tracked in the issue until they hold.
+    // Engine 3/4's targets, per bucket (2026-12-03, PP-OCRv6 small: recall 0.974 at 180°,
+    // 0.992 to 0.996 elsewhere).
     assert!(ours["overall"].precision() >= 0.95, "precision {:.3}", ours["overall"].precision());
     for (bucket, t) in &ours {
         assert!(t.order() >= 0.95, "{bucket}: reading order {:.3}", t.order());
-        assert!(t.recall() >= 0.95, "{bucket}: recall {:.3}", t.recall());
+        assert!(t.recall() >= 0.97, "{bucket}: recall {:.3}", t.recall());
         assert!(t.recall() > theirs[bucket].recall(), "{bucket}: no better than RapidOCR");
     }
 }
@@ -162,8 +162,8 @@ fn verdicts_on_the_held_out_split() {
     );
     let digits: usize = ["digit", "amount"].iter().map(|k| ours.accepted.get(k).map_or(0, |e| e.1)).sum();
     assert_eq!(digits, 0, "visible digit or amount changes accepted");
-    // Floors that hold today (2026-12-03, with second opinions: accuracy 0.946, false
-    // accepts 0/102, false rejects 9/84), so that no change slips back unnoticed. Verdict 2/2's targets
+    // Floors that hold today (2026-12-03, PP-OCRv6 small with second opinions: accuracy
+    // 0.946, false accepts 0/102, false rejects 8/84), so that no change slips back unnoticed. Verdict 2/2's targets
     // (accuracy 0.98, false accepts 1 %, false rejects 2 %) are tracked in the issue. On
     // `tune` the faithful captures rejected are garbled stretches of blurred, upside-down or
     // imprint-covered print, which the compare layer cannot tell from changes without

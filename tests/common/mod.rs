@@ -21,7 +21,8 @@ pub fn eval_real() -> PathBuf {
 
 /// Workers with the bundled models for `profile`, as `sealcheck verify --manifest` runs them.
 pub fn pool(profile: Profile) -> Pool {
-    let set = ModelSet::open(&repo().join("models/ppocr-v4")).expect("the bundled models are installed");
+    let set =
+        ModelSet::open(&repo().join("models").join(profile.model_set())).expect("the bundled models are installed");
     let config = EngineConfig::new(profile);
     Pool::new(&set, &config, 2 * config.runtime.workers()).expect("the engines load")
 }
@@ -35,7 +36,8 @@ pub fn engine(profile: Profile) -> MutexGuard<'static, Engine> {
         Profile::Default => &DEFAULT,
     };
     cell.get_or_init(|| {
-        let set = ModelSet::open(&repo().join("models/ppocr-v4")).expect("the bundled models are installed");
+        let set =
+            ModelSet::open(&repo().join("models").join(profile.model_set())).expect("the bundled models are installed");
         Mutex::new(Engine::new(set, EngineConfig::new(profile)).expect("the engine loads"))
     })
     .lock()

@@ -41,7 +41,8 @@ enum Command {
 /// How to load the engine; shared by every command that reads images.
 #[derive(clap::Args)]
 struct EngineArgs {
-    /// The model set directory (holding modelset.json). Default: the bundled PP-OCRv4 set.
+    /// The model set directory (holding modelset.json). Default: the profile's bundled set,
+    /// `models/default` (PP-OCRv6 small recognition) or, for `reference`, `models/ppocr-v4`.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
     /// Engine settings: `reference` reproduces RapidOCR 1.4.4 for parity.
@@ -63,7 +64,8 @@ struct EngineArgs {
 
 impl EngineArgs {
     fn model_set(&self) -> anyhow::Result<ModelSet> {
-        let dir = self.models.clone().unwrap_or_else(|| sealcheck::models::bundled_models_root().join("ppocr-v4"));
+        let bundled = || sealcheck::models::bundled_models_root().join(self.profile.model_set());
+        let dir = self.models.clone().unwrap_or_else(bundled);
         Ok(ModelSet::open(&dir)?)
     }
 
