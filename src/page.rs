@@ -141,8 +141,8 @@ pub struct Timings {
     /// no line needed it.
     #[serde(default)]
     pub second_look: f64,
-    /// Reading disagreeing lines with the second recogniser (`verify` only); 0 when the
-    /// capture matched without it.
+    /// Reading disagreeing lines with the model set's recognisers for second opinions
+    /// (`verify` only); 0 when the capture matched without them.
     #[serde(default)]
     pub second_opinion: f64,
     pub total: f64,

@@ -81,7 +81,7 @@ pub fn write_report(
         lines.iter().enumerate().filter_map(|(i, l)| Some((i, l.flags.second_opinion.as_deref()?, l))).peekable();
     if seconded.peek().is_some() {
         writeln!(out)?;
-        writeln!(out, "read by another recogniser (the first misread them; findings above are of these readings):")?;
+        writeln!(out, "read by another recogniser (the capture judged better so; findings above are of these readings):")?;
         for (i, role, line) in seconded {
             writeln!(out, "  line {} ({role}): {}", i + 1, quoted(Some(&line.text)))?;
         }
