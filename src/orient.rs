@@ -116,17 +116,19 @@ pub fn line_flips(page_flipped: bool, directions: &[Direction], aspects: &[f32])
 pub fn reading_order(quads: &[Quad], degrees: f32) -> Vec<usize> {
     let tilts: Vec<Option<f32>> = quads.iter().map(|q| tilt(q, degrees)).collect();
     let global: Vec<[f32; 2]> = quads.iter().map(|q| y_extent(q, degrees)).collect();
+    let along: Vec<[f32; 2]> = quads.iter().map(|q| extent(q, degrees, 0)).collect();
     let mut by_top: Vec<usize> = (0..quads.len()).collect();
     by_top.sort_by(|&a, &b| global[a][0].total_cmp(&global[b][0]));
     // Each row with its shortest line, which stands for the row, so that one tall box (a
     // vertical word beside two lines) cannot chain the rows below into it.
     let mut rows: Vec<(Vec<usize>, usize)> = Vec::new();
     for i in by_top {
-        let joins = rows.iter_mut().rev().take(3).find(|(_, r)| {
+        // Lines side by side in a row never run over each other; ones that do are stacked,
+        // however close a tilt or a tall neighbour brings them.
+        let joins = rows.iter_mut().rev().take(3).find(|(members, r)| {
             let frame = degrees + shared_tilt(tilts[i], tilts[*r]).unwrap_or(0.0);
-            let (y, row) = (y_extent(&quads[i], frame), y_extent(&quads[*r], frame));
-            let overlap = y[1].min(row[1]) - y[0].max(row[0]);
-            overlap > 0.5 * (y[1] - y[0]).min(row[1] - row[0])
+            overlap(y_extent(&quads[i], frame), y_extent(&quads[*r], frame)) > 0.5
+                && members.iter().all(|&m| overlap(along[i], along[m]) <= 0.5)
         });
         match joins {
             Some((members, r)) => {
@@ -141,8 +143,7 @@ pub fn reading_order(quads: &[Quad], degrees: f32) -> Vec<usize> {
     rows.sort_by(|a, b| (global[a.1][0] + global[a.1][1]).total_cmp(&(global[b.1][0] + global[b.1][1])));
     rows.into_iter()
         .flat_map(|(mut members, _)| {
-            let left = |k: usize| quads[k].map(|p| rotate(p, -degrees)[0]).into_iter().fold(f32::INFINITY, f32::min);
-            members.sort_by(|&a, &b| left(a).total_cmp(&left(b)));
+            members.sort_by(|&a, &b| along[a][0].total_cmp(&along[b][0]));
             members
         })
         .collect()
@@ -181,8 +182,19 @@ fn tilt(q: &Quad, degrees: f32) -> Option<f32> {
 
 /// The vertical extent of a box in the frame of a page turned `degrees` clockwise.
 fn y_extent(q: &Quad, degrees: f32) -> [f32; 2] {
-    let ys = q.map(|p| rotate(p, -degrees)[1]);
-    [ys.iter().copied().fold(f32::INFINITY, f32::min), ys.iter().copied().fold(f32::NEG_INFINITY, f32::max)]
+    extent(q, degrees, 1)
+}
+
+/// A box's extent along `axis` (0: x, 1: y) in the frame of a page turned `degrees` clockwise.
+fn extent(q: &Quad, degrees: f32, axis: usize) -> [f32; 2] {
+    let vs = q.map(|p| rotate(p, -degrees)[axis]);
+    [vs.iter().copied().fold(f32::INFINITY, f32::min), vs.iter().copied().fold(f32::NEG_INFINITY, f32::max)]
+}
+
+/// How much of the shorter of two extents the other covers.
+fn overlap(a: [f32; 2], b: [f32; 2]) -> f32 {
+    let shorter = (a[1] - a[0]).min(b[1] - b[0]);
+    if shorter <= 0.0 { 0.0 } else { (a[1].min(b[1]) - a[0].max(b[0])).max(0.0) / shorter }
 }
 
 #[cfg(test)]
@@ -274,6 +286,24 @@ mod tests {
         // Two lines one above the other stay two rows, whatever their tilt.
         let quads = [line(300.0, 130.0, 400.0, 20.0, -3.0), line(300.0, 100.0, 400.0, 20.0, -3.0)];
         assert_eq!(reading_order(&quads, 0.0), vec![1, 0]);
+    }
+
+    #[test]
+    fn stacked_lines_stay_two_rows() {
+        // The foot of test-0149 (turned 313.6°): 甲方（盖章）： alone at the left; the
+        // imprint's ring text (two boxes) over 乙方（签字）：, and under that the date, whose
+        // first characters were found as a box of their own. That piece sat level with both
+        // lines and chained them into one row, where the date came first by a fraction of a
+        // pixel and was read before 乙方.
+        let quads = [
+            [[535.3997, 1010.962], [624.7342, 923.4787], [642.6685, 942.3297], [553.3339, 1029.8131]],
+            [[806.804, 686.235], [862.6685, 581.5252], [908.9802, 607.064], [853.8131, 711.0573]],
+            [[881.1856, 591.1751], [951.775, 581.7341], [956.4763, 615.6148], [885.8868, 625.0557]],
+            [[845.1182, 695.6171], [931.6055, 606.758], [952.3871, 626.9849], [865.8998, 715.844]],
+            [[848.195, 713.962], [866.3295, 695.3302], [878.5118, 707.1873], [860.3773, 725.8191]],
+            [[861.581, 710.2451], [991.3502, 579.7845], [1012.1318, 600.0113], [881.6651, 731.1885]],
+        ];
+        assert_eq!(reading_order(&quads, 313.6001), vec![0, 1, 2, 3, 4, 5]);
     }
 
     #[test]

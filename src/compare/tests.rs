@@ -133,6 +133,14 @@ fn pieces_of_the_seal_ring_read_as_lines_fault_nothing() {
         assert_eq!(v.outcome, Outcome::Match, "{piece}: {:?}", v.findings);
         assert!(v.findings.is_empty(), "{piece}: {:?}", v.findings);
     }
+    // Single characters of it, each a line, side by side in the reading (tune-0009).
+    let mut lines = capture(CONTRACT);
+    let at = lines.len() - 2;
+    lines.insert(at, capture("镇").remove(0));
+    lines.insert(at, capture("桥").remove(0));
+    let v = check(&lines, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    assert!(v.findings.is_empty(), "{:?}", v.findings);
     // Other words are added text, and a numeral is never ring text.
     for piece in ["不予续租", "溪村三委"] {
         let v = with(piece);

@@ -312,11 +312,16 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
     // Each line's matched core: a cut line's unmatched ends are framing, not findings.
     let mut core: Vec<Option<(usize, usize)>> = vec![None; cx.lines.len()];
     let mut line_matched = vec![0usize; cx.lines.len()];
+    let mut inserted = vec![false; cx.lines.len()];
     for op in ops {
-        if let Op::Match(i, _) = *op {
-            let l = cx.line_of(i);
-            core[l] = Some(core[l].map_or((i, i), |(f, _)| (f, i)));
-            line_matched[l] += 1;
+        match *op {
+            Op::Match(i, _) => {
+                let l = cx.line_of(i);
+                core[l] = Some(core[l].map_or((i, i), |(f, _)| (f, i)));
+                line_matched[l] += 1;
+            }
+            Op::Ins(i) => inserted[cx.line_of(i)] = true,
+            _ => {}
         }
     }
     let mut line_len = vec![0usize; cx.lines.len()];
@@ -329,7 +334,9 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
     // (a lone changed `0`→`O` closing the page must not pass for a stray mark).
     let aligned: Vec<bool> =
         line_matched.iter().zip(&line_len).map(|(&m, &n)| n < 2 || (m > 0 && 2 * m >= n)).collect();
-    let ring = ring_fragments(cx, &aligned, &line_len);
+
+    let alone: Vec<bool> = (0..cx.lines.len()).map(|l| line_len[l] == 1 && inserted[l]).collect();
+    let ring = ring_fragments(cx, &aligned, &alone, &line_len);
     // The frame hides characters and may slice the one at its edge into a misread, but a
     // digit of a token read with confidence next to the aligned core is in plain view, and so
     // is the end of a cut line that lies inside the frame (a swapped 甲方 opening a line the
@@ -676,9 +683,12 @@ const MAX_RING_FRAGMENT: usize = 6;
 /// the imprint, and the recogniser returns short pieces of it (`村股份`, `民委`, `栋桥` for
 /// 栎桥) as lines no document line holds. Such a line is short, not aligned (less than half
 /// of it matches), bears no numeral, and half or more of its characters belong to a
-/// holder's name the approved text gives ([`holder_chars`]). It faults nothing: a piece of
-/// the signatory's own name changes nothing agreed.
-fn ring_fragments(cx: &Context, aligned: &[bool], line_len: &[usize]) -> Vec<bool> {
+/// holder's name the approved text gives ([`holder_chars`]); so is a line of one such
+/// character set against nothing approved (`alone`), for two of them side by side would
+/// read as a two-character insertion. (One set against approved text may stand where a
+/// line was missed, and is judged as a reading of it.)
+/// It faults nothing: a piece of the signatory's own name changes nothing agreed.
+fn ring_fragments(cx: &Context, aligned: &[bool], alone: &[bool], line_len: &[usize]) -> Vec<bool> {
     let mut in_names = vec![0usize; cx.lines.len()];
     let mut numeral = vec![false; cx.lines.len()];
     for s in cx.obs {
@@ -687,8 +697,8 @@ fn ring_fragments(cx: &Context, aligned: &[bool], line_len: &[usize]) -> Vec<boo
     }
     (0..cx.lines.len())
         .map(|l| {
-            !aligned[l]
-                && (2..=MAX_RING_FRAGMENT).contains(&line_len[l])
+            (alone[l] || (!aligned[l] && line_len[l] >= 2))
+                && line_len[l] <= MAX_RING_FRAGMENT
                 && !numeral[l]
                 && 2 * in_names[l] >= line_len[l]
         })
