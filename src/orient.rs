@@ -106,8 +106,9 @@ pub fn line_flips(page_flipped: bool, directions: &[Direction], aspects: &[f32])
 }
 
 /// Reading order for a page turned `degrees` clockwise: in the upright frame, lines whose
-/// vertical extents overlap by more than half the smaller height form a row; rows run top
-/// to bottom, lines within a row left to right. Returns the permutation.
+/// vertical extents overlap by more than half the smaller height form a row, unless they
+/// run over each other by as much along the text (then they are stacked); rows run top to
+/// bottom, lines within a row left to right. Returns the permutation.
 ///
 /// Two lines are judged along their own direction when both boxes clearly show the same
 /// one: a phone photographs the page in perspective, so a row at the page's foot can run a

@@ -334,7 +334,6 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
     // (a lone changed `0`→`O` closing the page must not pass for a stray mark).
     let aligned: Vec<bool> =
         line_matched.iter().zip(&line_len).map(|(&m, &n)| n < 2 || (m > 0 && 2 * m >= n)).collect();
-
     let alone: Vec<bool> = (0..cx.lines.len()).map(|l| line_len[l] == 1 && inserted[l]).collect();
     let ring = ring_fragments(cx, &aligned, &alone, &line_len);
     // The frame hides characters and may slice the one at its edge into a misread, but a
@@ -683,11 +682,11 @@ const MAX_RING_FRAGMENT: usize = 6;
 /// the imprint, and the recogniser returns short pieces of it (`村股份`, `民委`, `栋桥` for
 /// 栎桥) as lines no document line holds. Such a line is short, not aligned (less than half
 /// of it matches), bears no numeral, and half or more of its characters belong to a
-/// holder's name the approved text gives ([`holder_chars`]); so is a line of one such
-/// character set against nothing approved (`alone`), for two of them side by side would
-/// read as a two-character insertion. (One set against approved text may stand where a
-/// line was missed, and is judged as a reading of it.)
-/// It faults nothing: a piece of the signatory's own name changes nothing agreed.
+/// holder's name the approved text gives ([`holder_chars`]). So is a line of one such
+/// character set against nothing approved (`alone`): two of them side by side would read
+/// as a two-character insertion. (One set against approved text may stand where a line was
+/// missed, and is judged as a reading of it.) Such a piece faults nothing: a piece of the
+/// signatory's own name changes nothing agreed.
 fn ring_fragments(cx: &Context, aligned: &[bool], alone: &[bool], line_len: &[usize]) -> Vec<bool> {
     let mut in_names = vec![0usize; cx.lines.len()];
     let mut numeral = vec![false; cx.lines.len()];
