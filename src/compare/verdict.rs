@@ -334,8 +334,7 @@ pub(crate) fn judge(cx: &Context, ops: &[Op]) -> Verdict {
     // (a lone changed `0`→`O` closing the page must not pass for a stray mark).
     let aligned: Vec<bool> =
         line_matched.iter().zip(&line_len).map(|(&m, &n)| n < 2 || (m > 0 && 2 * m >= n)).collect();
-    let alone: Vec<bool> = (0..cx.lines.len()).map(|l| line_len[l] == 1 && inserted[l]).collect();
-    let ring = ring_fragments(cx, &aligned, &alone, &line_len);
+    let ring = ring_fragments(cx, &aligned, &inserted, &line_len);
     // The frame hides characters and may slice the one at its edge into a misread, but a
     // digit of a token read with confidence next to the aligned core is in plain view, and so
     // is the end of a cut line that lies inside the frame (a swapped 甲方 opening a line the
@@ -683,11 +682,11 @@ const MAX_RING_FRAGMENT: usize = 6;
 /// 栎桥) as lines no document line holds. Such a line is short, not aligned (less than half
 /// of it matches), bears no numeral, and half or more of its characters belong to a
 /// holder's name the approved text gives ([`holder_chars`]). So is a line of one such
-/// character set against nothing approved (`alone`): two of them side by side would read
+/// character set against nothing approved (`inserted`): two of them side by side would read
 /// as a two-character insertion. (One set against approved text may stand where a line was
 /// missed, and is judged as a reading of it.) Such a piece faults nothing: a piece of the
 /// signatory's own name changes nothing agreed.
-fn ring_fragments(cx: &Context, aligned: &[bool], alone: &[bool], line_len: &[usize]) -> Vec<bool> {
+fn ring_fragments(cx: &Context, aligned: &[bool], inserted: &[bool], line_len: &[usize]) -> Vec<bool> {
     let mut in_names = vec![0usize; cx.lines.len()];
     let mut numeral = vec![false; cx.lines.len()];
     for s in cx.obs {
@@ -696,7 +695,7 @@ fn ring_fragments(cx: &Context, aligned: &[bool], alone: &[bool], line_len: &[us
     }
     (0..cx.lines.len())
         .map(|l| {
-            (alone[l] || (!aligned[l] && line_len[l] >= 2))
+            (if line_len[l] == 1 { inserted[l] } else { !aligned[l] })
                 && line_len[l] <= MAX_RING_FRAGMENT
                 && !numeral[l]
                 && 2 * in_names[l] >= line_len[l]

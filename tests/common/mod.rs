@@ -19,10 +19,14 @@ pub fn eval_real() -> PathBuf {
     dir
 }
 
+/// The bundled model set `profile` reads with.
+fn bundled_set(profile: Profile) -> ModelSet {
+    ModelSet::open(&repo().join("models").join(profile.model_set())).expect("the bundled models are installed")
+}
+
 /// Workers with the bundled models for `profile`, as `sealcheck verify --manifest` runs them.
 pub fn pool(profile: Profile) -> Pool {
-    let set =
-        ModelSet::open(&repo().join("models").join(profile.model_set())).expect("the bundled models are installed");
+    let set = bundled_set(profile);
     let config = EngineConfig::new(profile);
     Pool::new(&set, &config, 2 * config.runtime.workers()).expect("the engines load")
 }
@@ -36,8 +40,7 @@ pub fn engine(profile: Profile) -> MutexGuard<'static, Engine> {
         Profile::Default => &DEFAULT,
     };
     cell.get_or_init(|| {
-        let set =
-            ModelSet::open(&repo().join("models").join(profile.model_set())).expect("the bundled models are installed");
+        let set = bundled_set(profile);
         Mutex::new(Engine::new(set, EngineConfig::new(profile)).expect("the engine loads"))
     })
     .lock()
