@@ -43,9 +43,12 @@ fn is_blank(c: char) -> bool {
 /// poorly (`¥45,000.00` read `¥45.000.00`, `，` read `·`), and which pause a sentence or a
 /// number uses changes nothing agreed; a pause added or dropped still counts. `〇` is the
 /// digit zero written in Chinese (`二〇二四年`), and the recogniser emits `0` for it: same
-/// value, so same key.
+/// value, so same key. `参` (traditional `參`) is the capital three in its older and
+/// Taiwanese form, and PP-OCRv6 reads a printed `叁` as `参` with confidence (tune-0073,
+/// tune-0175): same value again.
 fn key(c: char) -> char {
     match c {
+        '参' | '參' => '叁',
         ',' | '、' | '﹐' | '﹑' | '.' | '。' | '｡' | '﹒' | '·' | '•' | '・' | '∙' => ',',
         '〇' => '0',
         ':' | '︰' | '﹕' => ':',
@@ -104,6 +107,7 @@ mod tests {
         assert_eq!(keys("租金（人民币）：５０，０００。"), keys("租金 (人民币) : 50,000."));
         assert_eq!(keys("甲方、乙方"), keys("甲方,乙方"));
         assert_eq!(keys(" \u{3000}\t\u{c}\n"), "");
+        assert_eq!(keys("参拾日"), keys("叁拾日"));
     }
 
     #[test]

@@ -737,6 +737,16 @@ fn a_chinese_years_century_is_not_critical_but_its_year_is() {
 }
 
 #[test]
+fn a_capital_three_read_in_its_older_form_is_the_same_amount() {
+    let doc = CONTRACT.replace("伍万元整", "叁万元整");
+    let v = check(&capture_with(&doc.replace("叁万元整", "参万元整"), 24, |_| 0.99), &doc);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    // Another numeral read as surely is still a change.
+    let v = check(&capture_with(&doc.replace("叁万元整", "肆万元整"), 24, |_| 0.99), &doc);
+    assert_eq!((v.outcome, kinds(&v)), (Outcome::Mismatch, vec![FindingKind::CriticalChange]));
+}
+
+#[test]
 fn a_cut_line_testifies_at_the_end_inside_the_frame() {
     // The frame cuts 甲方's line at its end; its start, with 甲方 swapped for 乙方 and read
     // surely, is in plain view.
