@@ -20,7 +20,7 @@ pub(crate) enum Op {
 }
 
 /// The comparable view of one side: keys and confusable groups. For the approved side,
-/// groups are zeroed inside critical tokens so no swap is cheap there.
+/// groups are zeroed on the values critical tokens hold, so no swap is cheap there.
 pub(crate) struct Side<'a> {
     pub keys: &'a [char],
     pub groups: &'a [u8],

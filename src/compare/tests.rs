@@ -747,6 +747,17 @@ fn a_capital_three_read_in_its_older_form_is_the_same_amount() {
 }
 
 #[test]
+fn the_yen_sign_read_as_a_letter_is_noise_but_a_digit_so_read_is_not() {
+    // tune-0194: `¥` read `V` at 0.98, the surest the recogniser reads it.
+    for letter in ["V", "Y"] {
+        let v = check(&capture_with(&CONTRACT.replace("¥50", &format!("{letter}50")), 24, |_| 0.98), CONTRACT);
+        assert_eq!(v.outcome, Outcome::Match, "{letter}: {:?}", v.findings);
+    }
+    let v = check(&capture_with(&CONTRACT.replace("¥50", "¥5O"), 24, |_| 0.98), CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch, "{:?}", v.findings);
+}
+
+#[test]
 fn a_cut_line_testifies_at_the_end_inside_the_frame() {
     // The frame cuts 甲方's line at its end; its start, with 甲方 swapped for 乙方 and read
     // surely, is in plain view.

@@ -168,7 +168,7 @@ impl Context<'_> {
     }
 
     fn is_confusable(&self, i: usize, j: usize) -> bool {
-        !self.app_critical[j] && self.obs[i].group != 0 && self.obs[i].group == self.app[j].group
+        swappable(&self.app[j], self.app_critical[j]) && self.obs[i].group == self.app[j].group
     }
 
     /// The approved text between symbol indices, as submitted.
@@ -667,6 +667,12 @@ impl Segment<'_> {
 /// reads poorly at a line's end.
 fn bears_value(c: char) -> bool {
     c.is_alphanumeric() && c != '整'
+}
+
+/// Whether approved symbol `s` may be read as another of its confusable group at a
+/// confusable swap's cost: anywhere but on a value a critical token holds.
+pub(super) fn swappable(s: &Sym, critical: bool) -> bool {
+    s.group != 0 && !(critical && bears_value(s.ch))
 }
 
 /// Digits and Chinese numerals, the symbols an amount's value is written in.
