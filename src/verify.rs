@@ -260,9 +260,7 @@ fn look_past_ends(
             *verdict = again;
         }
     }
-    let spent = start.elapsed().as_secs_f64() * 1000.0;
-    page.timings.second_look = spent;
-    page.timings.total += spent;
+    page.timings.second_look = book(start, &mut page.timings.total);
     page.timings.model += model_ms;
     Ok(())
 }
@@ -300,16 +298,23 @@ fn second_opinions(
             }
         }
     }
-    let spent = start.elapsed().as_secs_f64() * 1000.0;
-    page.timings.second_opinion = spent;
-    page.timings.total += spent;
+    page.timings.second_opinion = book(start, &mut page.timings.total);
     Ok(())
 }
 
-/// Whether a verdict after a second look is better than the one before: MATCH where the
-/// capture did not match, or the same outcome with more of the capture agreeing (a step
-/// towards MATCH when several lines are lengthened). A second look never trades MISMATCH
-/// for UNREADABLE: a page read worse over a longer box is no evidence against a change.
+/// Milliseconds since `start`, added to the page's `total`: what a stage `verify` runs after
+/// the read cost.
+fn book(start: Instant, total: &mut f64) -> f64 {
+    let spent = start.elapsed().as_secs_f64() * 1000.0;
+    *total += spent;
+    spent
+}
+
+/// Whether a verdict after a second look or a second opinion is better than the one before:
+/// MATCH where the capture did not match, or the same outcome with more of the capture
+/// agreeing (a step towards MATCH when several lines are read again). Neither ever trades
+/// MISMATCH for UNREADABLE: a line read worse over a longer box or by another model is no
+/// evidence against a change.
 fn improves(after: &Verdict, before: &Verdict) -> bool {
     (after.outcome == Outcome::Match && before.outcome != Outcome::Match)
         || (after.outcome == before.outcome && after.similarity > before.similarity)
