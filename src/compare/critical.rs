@@ -18,8 +18,9 @@ const BUILTIN_PATTERNS: &[&str] = &[
     r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?",
     r"[〇零一二三四五六七八九]{2,4}年[一二三四五六七八九十]{1,3}月(?:[一二三四五六七八九十]{1,3}[日号])?",
     // Capital numerals (大写金额); the unit characters alone (万, 元, 整) are ordinary prose,
-    // and so is `参` (the older form of `叁`, as in 参会) unless a numeral follows or precedes it.
+    // and so is `参` (the older form of `叁`, as in 参会) but beside a numeral or a unit.
     r"[零壹贰叁参參肆伍陆柒捌玖拾佰仟万亿元角分整圆]*[零壹贰叁肆伍陆柒捌玖拾佰仟][零壹贰叁参參肆伍陆柒捌玖拾佰仟万亿元角分整圆]*",
+    r"[参參][零壹贰叁参參肆伍陆柒捌玖拾佰仟万亿元角分整圆]+",
     r"百分之[零一二三四五六七八九十百点]+",
 ];
 
@@ -106,5 +107,6 @@ mod tests {
         assert!(critical("甲方将土地流转给乙方经营").is_empty());
         assert!(critical("整理万一").is_empty());
         assert_eq!(critical("有效期参拾日，参会人员"), ["参拾"]);
+        assert_eq!(critical("人民币参万元整"), ["参万元整"]);
     }
 }

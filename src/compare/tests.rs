@@ -744,6 +744,15 @@ fn a_capital_three_read_in_its_older_form_is_the_same_amount() {
     // Another numeral read as surely is still a change.
     let v = check(&capture_with(&doc.replace("叁万元整", "肆万元整"), 24, |_| 0.99), &doc);
     assert_eq!((v.outcome, kinds(&v)), (Outcome::Mismatch, vec![FindingKind::CriticalChange]));
+    // A forged 叁 read 参 opening a line the frame cuts at its start is in plain view as a
+    // 叁 would be: 参 beside a unit is a critical token too.
+    let forged = CONTRACT.replace("人民币伍万元整", "人民币\n参万元整");
+    let mut lines = capture_with(&forged, 24, |_| 0.99);
+    let l = lines.iter().position(|l| l.text.starts_with("参万元整")).unwrap();
+    lines[l].flags.cut = true;
+    lines[l].flags.cut_end = Some(LineEnd::Start);
+    let v = check(&lines, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch, "{:?}", v.findings);
 }
 
 #[test]
