@@ -141,8 +141,8 @@ impl Approved<'_> {
 
         let keys = |syms: &[Sym]| syms.iter().map(|s| s.key).collect::<Vec<_>>();
         let (app_keys, obs_keys) = (keys(self.app), keys(&obs));
-        let swappable = |(s, &c): (&Sym, &bool)| if verdict::swappable(s, c) { s.group } else { 0 };
-        let app_groups: Vec<u8> = self.app.iter().zip(self.app_critical).map(swappable).collect();
+        let group = |(s, &c): (&Sym, &bool)| if verdict::swappable(s, c) { s.group } else { 0 };
+        let app_groups: Vec<u8> = self.app.iter().zip(self.app_critical).map(group).collect();
         let obs_groups: Vec<u8> = obs.iter().map(|s| s.group).collect();
         // Between two observed symbols, approved text may be hidden by the frame where a cut
         // line starts or ends.
