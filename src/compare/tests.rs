@@ -756,6 +756,17 @@ fn a_capital_three_read_in_its_older_form_is_the_same_amount() {
 }
 
 #[test]
+fn a_character_is_as_sure_as_every_candidate_spelling_its_symbol() {
+    // test-0007: a forged 叁 read 参 at 0.83 with 叁 itself at 0.16, the same numeral at 0.99.
+    let v = check(&doubted("伍万元整", &[(0, &[('参', 0.83), ('叁', 0.16)])]), CONTRACT);
+    assert_eq!((v.outcome, kinds(&v)), (Outcome::Mismatch, vec![FindingKind::CriticalChange]), "{:?}", v.findings);
+    // Beside another character, 参 at 0.83 is a reading the recogniser doubts.
+    let v = check(&doubted("伍万元整", &[(0, &[('参', 0.83), ('叠', 0.16)])]), CONTRACT);
+    let unverifiable = vec![FindingKind::CriticalUnverifiable];
+    assert_eq!((v.outcome, kinds(&v)), (Outcome::Unreadable, unverifiable), "{:?}", v.findings);
+}
+
+#[test]
 fn the_yen_sign_read_as_a_letter_is_noise_but_a_digit_so_read_is_not() {
     // tune-0194: `¥` read `V` at 0.98, the surest the recogniser reads it.
     for letter in ["V", "Y"] {
