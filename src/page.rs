@@ -18,7 +18,8 @@ pub type Quad = [Point; 4];
 pub struct Char {
     /// The dictionary entry (normally one Unicode scalar value).
     pub text: String,
-    /// The recogniser's probability for this character (the maximum over the steps kept).
+    /// The recogniser's probability for this character at the first step of its run, the
+    /// step greedy CTC decoding keeps.
     pub prob: f32,
     /// Horizontal extent within the line, as fractions of the line's width along the text
     /// direction: `[start, end]` with `0 <= start < end <= 1`.
