@@ -104,12 +104,15 @@ impl Spelling {
         Some(Spelling { lattice, labels, path, shift: 0, changed: false })
     }
 
-    /// Whether a character the labels `range` spell was read at `max_reread_prob` or more.
-    fn surely_read(&self, line: &Line, range: std::ops::Range<usize>, policy: &Policy) -> bool {
-        self.labels[range].iter().any(|label| match label.source {
-            Source::Read(c) => line.chars[c].prob >= policy.max_reread_prob,
-            Source::Approved(_) => false,
-        })
+    /// Whether a character the labels `range` spell was read at `max_reread_prob` or more:
+    /// its symbol's probability on the reading's best path, every candidate folding to it
+    /// counted, as the verdict counts it.
+    fn surely_read(&self, range: std::ops::Range<usize>, policy: &Policy) -> bool {
+        let spans = &self.path.spans[range.clone()];
+        self.labels[range]
+            .iter()
+            .zip(spans)
+            .any(|(label, span)| matches!(label.source, Source::Read(_)) && span.2 >= policy.max_reread_prob)
     }
 }
 
@@ -147,7 +150,7 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
         for (l, at, len) in places {
             let Some(spelling) = spellings[l].as_mut() else { continue };
             let from = at.wrapping_add_signed(spelling.shift);
-            if from + len > spelling.labels.len() || spelling.surely_read(&sides.lines[l], from..from + len, policy) {
+            if from + len > spelling.labels.len() || spelling.surely_read(from..from + len, policy) {
                 continue;
             }
             let mut labels = spelling.labels.clone();

@@ -644,6 +644,10 @@ fn a_character_read_surely_is_not_reread() {
     let unsure = doubted("掠夺性", &[(0, &[('惊', 0.90), ('掠', 0.035)])]);
     let v = compare(&unsure, CONTRACT, &strict);
     assert_eq!((v.outcome, v.rereads.len()), (Outcome::Match, 1), "{:?}", v.findings);
+    // A symbol is as sure as all its spellings: `A` at 0.80 beside `a` at 0.16 is read at 0.96.
+    let spelt_twice = doubted("掠夺性", &[(0, &[('A', 0.80), ('a', 0.16), ('掠', 0.03)])]);
+    let v = compare(&spelt_twice, CONTRACT, &strict);
+    assert_eq!((v.outcome, v.rereads.len()), (Outcome::Mismatch, 0), "{:?}", v.findings);
 }
 
 #[test]
