@@ -7,6 +7,14 @@ use regex::Regex;
 
 use super::normalise::Sym;
 
+/// Any character of a capital-numeral token: the numerals, `参` and `參` (the older form of
+/// `叁`), and the units that join them.
+macro_rules! capital {
+    () => {
+        "[零壹贰叁参參肆伍陆柒捌玖拾佰仟万亿元角分整圆]"
+    };
+}
+
 /// Built-in patterns, matched against NFKC text with whitespace removed (so `５０，０００`
 /// and `50, 000` both arrive as `50,000`).
 const BUILTIN_PATTERNS: &[&str] = &[
@@ -19,8 +27,8 @@ const BUILTIN_PATTERNS: &[&str] = &[
     r"[〇零一二三四五六七八九]{2,4}年[一二三四五六七八九十]{1,3}月(?:[一二三四五六七八九十]{1,3}[日号])?",
     // Capital numerals (大写金额); the unit characters alone (万, 元, 整) are ordinary prose,
     // and so is `参` (the older form of `叁`, as in 参会) but beside a numeral or a unit.
-    r"[零壹贰叁参參肆伍陆柒捌玖拾佰仟万亿元角分整圆]*[零壹贰叁肆伍陆柒捌玖拾佰仟][零壹贰叁参參肆伍陆柒捌玖拾佰仟万亿元角分整圆]*",
-    r"[参參][零壹贰叁参參肆伍陆柒捌玖拾佰仟万亿元角分整圆]+",
+    concat!(capital!(), "*[零壹贰叁肆伍陆柒捌玖拾佰仟]", capital!(), "*"),
+    concat!("[参參]", capital!(), "+"),
     r"百分之[零一二三四五六七八九十百点]+",
 ];
 
