@@ -782,6 +782,24 @@ fn the_yen_sign_read_as_a_letter_is_noise_but_a_digit_so_read_is_not() {
 }
 
 #[test]
+fn a_title_holding_an_amount_read_with_a_letter_for_the_yen_sign_is_still_the_title() {
+    // The title, then a band the frame cuts at its first line: the text between is framing.
+    let doc = format!("收款收据¥8,000.00元整\n{CONTRACT}");
+    let start = char_at(CONTRACT, "第五条", 0);
+    let band: String = CONTRACT.chars().skip(start).collect();
+    let mut lines = capture("收款收据V8,000.00元整");
+    let mut shown = capture(&band);
+    shown[0].flags.cut = true;
+    lines.extend(shown);
+    let v = check(&lines, &doc);
+    assert_eq!(v.outcome, Outcome::Match, "{:?}", v.findings);
+    // A digit so read is another title.
+    lines[0] = capture("收款收据¥6,000.00元整").remove(0);
+    let v = check(&lines, &doc);
+    assert_ne!(v.outcome, Outcome::Match, "{:?}", v.findings);
+}
+
+#[test]
 fn a_cut_line_testifies_at_the_end_inside_the_frame() {
     // The frame cuts 甲方's line at its end; its start, with 甲方 swapped for 乙方 and read
     // surely, is in plain view.

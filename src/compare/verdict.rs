@@ -200,8 +200,8 @@ impl Context<'_> {
     }
 
     /// Where one line's symbols agree with the approved text up to tolerated noise (no
-    /// difference touching a critical symbol, the rest weighing no more than one tolerated
-    /// change): the end of the agreeing stretch nearest before `edge`, or with `after`, its
+    /// difference touching a critical symbol but a confusable swap, as the judgement allows
+    /// it, the rest weighing no more than one tolerated change): the end of the agreeing stretch nearest before `edge`, or with `after`, its
     /// start nearest after `edge`; `edge` itself when the line agrees only on the far side
     /// (read out of order). Semi-global edit distance of the line against the whole text:
     /// `len × approved` cells, a few million for a long register.
@@ -228,10 +228,10 @@ impl Context<'_> {
                 let (a, critical) = (&self.app[at(j)], self.app_critical[at(j)]);
                 let sub = if o.key == a.key {
                     0.0
+                } else if self.is_confusable(i, at(j)) {
+                    CONFUSABLE_WEIGHT
                 } else if self.obs_critical[i] || critical {
                     f32::INFINITY
-                } else if o.group != 0 && o.group == a.group {
-                    CONFUSABLE_WEIGHT
                 } else {
                     1.0
                 };
