@@ -200,11 +200,12 @@ impl Context<'_> {
     }
 
     /// Where one line's symbols agree with the approved text up to tolerated noise (no
-    /// difference touching a critical symbol but a confusable swap, as the judgement allows
-    /// it, the rest weighing no more than one tolerated change): the end of the agreeing stretch nearest before `edge`, or with `after`, its
-    /// start nearest after `edge`; `edge` itself when the line agrees only on the far side
-    /// (read out of order). Semi-global edit distance of the line against the whole text:
-    /// `len × approved` cells, a few million for a long register.
+    /// difference touching a critical symbol but a confusable swap the judgement allows, the
+    /// rest weighing no more than one tolerated change): the end of the agreeing stretch
+    /// nearest before `edge`, or with `after`, its start nearest after `edge`; `edge` itself
+    /// when the line agrees only on the far side (read out of order). Semi-global edit
+    /// distance of the line against the whole text: `len × approved` cells, a few million
+    /// for a long register.
     fn locate(&self, line: &[usize], edge: usize, after: bool) -> Option<usize> {
         // Shorter lines agree with some stretch of any document by chance.
         if line.len() < MIN_RELOCATED {
