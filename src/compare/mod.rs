@@ -224,8 +224,9 @@ fn keyed_prob(line: &Line, span: [f32; 2], key: char) -> f32 {
 /// The capture's symbols in reading order (seal-ring text left out), each with its line as
 /// `src`, and their probabilities.
 ///
-/// Per-character probabilities come from `chars`; a line without them falls back to its
-/// score for every character. NaN or out-of-range probabilities are clamped into `[0, 1]`
+/// Per-character probabilities come from `chars`, each raised to its symbol's probability
+/// over all the candidates spelling it ([`keyed_prob`]); a line without them falls back to
+/// its score for every character. NaN or out-of-range probabilities are clamped into `[0, 1]`
 /// (NaN as 0), so a broken recogniser output reads as unconfident, never as confident.
 fn observed(lines: &[Line]) -> (Vec<Sym>, Vec<f32>) {
     let mut syms = Vec::new();
