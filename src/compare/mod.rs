@@ -205,20 +205,11 @@ fn keyed_prob(line: &Line, span: [f32; 2], key: char) -> f32 {
     let n = line.steps.len();
     let from = ((span[0] * n as f32) as usize).min(n);
     let to = ((span[1] * n as f32).ceil() as usize).clamp(from, n);
-    let mut one = Vec::new();
-    let mut best = 0.0f32;
-    for step in &line.steps[from..to] {
-        let mut p = 0.0;
-        for &(c, q) in step.candidates.iter().filter(|c| c.1 > 0.0) {
-            one.clear();
-            fold(std::iter::once((0, c)), &mut one);
-            if matches!(one.as_slice(), [s] if s.key == key) {
-                p += q;
-            }
-        }
-        best = best.max(p);
-    }
-    best
+    let mut syms = Vec::new();
+    line.steps[from..to]
+        .iter()
+        .filter_map(|step| reread::keyed_candidates(step, &mut syms).1.into_iter().find(|k| k.0 == key))
+        .fold(0.0, |best, (_, p)| best.max(p))
 }
 
 /// The capture's symbols in reading order (seal-ring text left out), each with its line as

@@ -298,6 +298,27 @@ fn respell(line: &Line, spelling: &Spelling) -> Line {
     Line { text: chars.iter().map(|c| c.text.as_str()).collect(), chars, ..line.clone() }
 }
 
+/// One CTC step's probabilities by comparison key: the blank's, with the candidates that
+/// fold to nothing (a space), and each symbol's, summed over the candidates that fold to it
+/// (`。` and `.` are one symbol: the symbol is as likely as both). `syms` is scratch space.
+pub(super) fn keyed_candidates(step: &Step, syms: &mut Vec<Sym>) -> (f32, Vec<(char, f32)>) {
+    let mut blank = step.blank;
+    let mut keyed: Vec<(char, f32)> = Vec::new();
+    for &(c, p) in step.candidates.iter().filter(|&&(_, p)| p > 0.0) {
+        syms.clear();
+        fold(std::iter::once((0, c)), syms);
+        match syms.as_slice() {
+            [] => blank += p,
+            [s] => match keyed.iter_mut().find(|(k, _)| *k == s.key) {
+                Some(slot) => slot.1 += p,
+                None => keyed.push((s.key, p)),
+            },
+            _ => {}
+        }
+    }
+    (blank, keyed)
+}
+
 /// A line's CTC steps in log space, candidates by comparison key.
 struct Lattice {
     /// ln p(blank) per step; candidates that fold to nothing (a space) count as blank.
@@ -327,24 +348,10 @@ impl Lattice {
         }
         let mut syms = Vec::new();
         let mut lattice = Lattice { blank: vec![], candidates: vec![], other: vec![] };
-        for Step { blank, candidates } in &line.steps {
-            let mut blank = *blank;
-            let mut keyed: Vec<(char, f32)> = Vec::new();
-            for &(c, p) in candidates.iter().filter(|&&(_, p)| p > 0.0) {
-                syms.clear();
-                fold(std::iter::once((0, c)), &mut syms);
-                match syms.as_slice() {
-                    [] => blank += p,
-                    [s] => match keyed.iter_mut().find(|(k, _)| *k == s.key) {
-                        // `。` and `.` are one symbol: the symbol is as likely as both.
-                        Some(slot) => slot.1 += p,
-                        None => keyed.push((s.key, p)),
-                    },
-                    _ => {}
-                }
-            }
+        for step in &line.steps {
+            let (blank, keyed) = keyed_candidates(step, &mut syms);
             let total = blank + keyed.iter().map(|k| k.1).sum::<f32>();
-            let last = candidates.iter().rev().find(|c| c.1 > 0.0).map_or(0.0, |c| c.1);
+            let last = step.candidates.iter().rev().find(|c| c.1 > 0.0).map_or(0.0, |c| c.1);
             lattice.blank.push(ln(blank));
             lattice.candidates.push(keyed.into_iter().map(|(k, p)| (k, ln(p))).collect());
             lattice.other.push(ln(last.min(1.0 - total)));
