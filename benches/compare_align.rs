@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use sealcheck::compare::{Outcome, Policy, compare};
-use sealcheck::page::{Char, Line, LineFlags};
+use sealcheck::read::page::{Char, Line, LineFlags};
 
 const ITERATIONS: usize = 15;
 

@@ -1,38 +1,34 @@
 //! sealcheck: tells whether what a smart seal stamped is what was approved.
 //!
-//! The library follows the pipeline, one module a stage:
-//! [`decode`] → [`detect`] → [`orient`] → [`join`] → [`crop`] → [`classify`] → [`recognise`], composed
-//! by [`engine::Engine`] into a [`page::Page`]. [`models`] verifies model sets and builds
-//! the ONNX sessions a worker owns; [`pool::Pool`] runs one engine per worker thread;
-//! [`config`] holds every setting with its profiles; [`input`] reads the files a user
-//! names. [`compare`] and [`verify`] judge a reading against the approved document;
-//! [`score`] measures a reading against labels.
+//! The library is laid out as the pipeline it runs, read → compare → verify, with layers
+//! around it:
+//! - [`runtime`]: ONNX Runtime, model sets verified by checksum, the sessions a worker owns,
+//!   and a pool of workers fed from one bounded queue, each task answered on a oneshot.
+//! - [`read`]: a capture's bytes to a [`Page`] of lines, one module a stage (decode →
+//!   prepare → detect → orient → join → crop → classify → recognise), composed by
+//!   [`Engine`].
+//! - [`compare`]: a page's lines against the approved text: MATCH, MISMATCH or UNREADABLE,
+//!   with findings, under a policy callers may only tighten.
+//! - [`verify`]: the [`Verifier`] every caller goes through: a pool of engines with their
+//!   second opinions, the approved-document cache, and the trials (a second look, second
+//!   opinions) that run between reading and judging.
+//! - [`input`]: files a user names, read within a bound, and the one manifest reader.
+//! - [`present`]: the readable report and the annotated capture, for a person.
+//! - [`eval`]: labelled cases and reading scores, which the verify path never imports.
+//!
+//! Every fallible call returns the one [`Error`], whose [`Error::kind`] says whose trouble
+//! it is.
 
-pub mod annotate;
-pub mod cases;
-pub mod classify;
 pub mod compare;
-pub mod config;
-pub mod crop;
-pub mod decode;
-pub mod detect;
-pub mod engine;
-mod geometry;
-mod imaging;
-pub mod imprint;
+pub mod error;
+pub mod eval;
 pub mod input;
-pub mod join;
-pub mod models;
-pub mod order;
-pub mod orient;
-pub mod page;
-pub mod pool;
-pub mod recognise;
-pub mod report;
-pub mod score;
+pub mod present;
+pub mod read;
+pub mod runtime;
 pub mod verify;
 
-pub use config::{EngineConfig, Profile};
-pub use engine::{Engine, EngineError};
-pub use models::ModelSet;
-pub use page::Page;
+pub use error::{Error, ErrorKind};
+pub use read::{Engine, EngineConfig, Page, Profile};
+pub use runtime::models::ModelSet;
+pub use verify::{Verifier, VerifierConfig};

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use sealcheck::cases::{CaptureKind, Expected, Framing, Manifest, TamperKind, case_mix};
+use sealcheck::eval::cases::{CaptureKind, Expected, Framing, Manifest, TamperKind, case_mix};
 
 const SPLITS: [&str; 2] = ["tune", "test"];
 

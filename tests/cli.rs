@@ -140,7 +140,7 @@ fn a_different_document_is_reported_as_foreign_text_with_provenance() {
     let kinds: Vec<&str> = report["verdict"]["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"foreign_text"), "{kinds:?}");
     let provenance = &report["provenance"];
-    let sha = sealcheck::models::sha256_hex(&std::fs::read(&capture).unwrap());
+    let sha = sealcheck::runtime::models::sha256_hex(&std::fs::read(&capture).unwrap());
     assert_eq!(provenance["image_sha256"], sha.as_str());
     assert_eq!(provenance["version"], env!("CARGO_PKG_VERSION"));
     for role in ["det", "cls", "rec", "dict", "v4_rec", "v5_rec", "v5_dict"] {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{engine, eval_real};
-use sealcheck::score::{lcs, normalise};
+use sealcheck::eval::score::{lcs, normalise};
 use sealcheck::Profile;
 use serde_json::Value;
 

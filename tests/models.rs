@@ -3,7 +3,7 @@
 mod common;
 
 use common::{eval_real, repo};
-use sealcheck::models::ModelError;
+use sealcheck::runtime::models::ModelError;
 use sealcheck::{Engine, EngineConfig, ModelSet, Profile};
 
 #[test]
@@ -28,7 +28,7 @@ fn a_corrupt_model_is_refused_with_its_checksum() {
     std::fs::write(dir.join("rec.onnx"), b"not a model").unwrap();
     let err = ModelSet::open(&dir).unwrap_err();
     std::fs::remove_dir_all(&dir).unwrap();
-    assert!(matches!(err, ModelError::File { .. }), "{err:?}");
+    assert!(matches!(err, ModelError::Checksum { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("rec.onnx") && message.contains("SHA-256") && message.contains("scripts/setup.py"), "{message}");
 }

@@ -4,24 +4,23 @@
 
 mod common;
 
-use common::{engine, repo};
-use sealcheck::Profile;
+use common::{repo, verifier};
 use sealcheck::compare::{Outcome, Policy, PolicyOverrides};
-use sealcheck::verify::{Approved, ApprovedCache, Job, Report, verify};
+use sealcheck::input::manifest::{Job, Manifest};
+use sealcheck::verify::{Approved, Report, Request};
 
 /// A case's capture and approved text.
 fn capture(split: &str, id: &str) -> (Vec<u8>, String) {
-    let path = repo().join(format!("testdata/cases/{split}/cases.jsonl"));
-    let manifest = std::fs::read_to_string(&path).unwrap();
-    let line = manifest.lines().find(|l| l.contains(&format!(r#""id": "{id}""#))).unwrap();
-    let job = Job::parse(line).unwrap().load(path.parent().unwrap()).unwrap();
+    let manifest = Manifest::read(&repo().join(format!("testdata/cases/{split}/cases.jsonl"))).unwrap();
+    let (_, line) = manifest.lines.iter().find(|(_, l)| l.contains(&format!(r#""id": "{id}""#))).unwrap();
+    let job = manifest.load(&Job::parse(line).unwrap()).unwrap();
     let Approved::Text(approved) = job.approved else { panic!("{id}'s approved document is text") };
     (job.capture, approved)
 }
 
 fn judge_under(policy: &Policy, capture: &[u8], approved: &str) -> Report {
-    let mut engine = engine(Profile::Default);
-    verify(&mut engine, &ApprovedCache::new(1), capture, &Approved::Text(approved.to_owned()), policy).unwrap()
+    let request = Request { policy: Some(policy.clone()), ..Request::new(capture.to_vec(), Approved::Text(approved.to_owned())) };
+    verifier().verify(request).unwrap()
 }
 
 fn judge(capture: &[u8], approved: &str) -> Report {

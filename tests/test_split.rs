@@ -16,30 +16,29 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use common::{pool, repo};
-use sealcheck::Profile;
-use sealcheck::cases::{Case, Manifest, RotationBucket};
-use sealcheck::compare::{Outcome, Policy};
-use sealcheck::score::ReadingScore;
-use sealcheck::verify::{ApprovedCache, Job, Report, verify};
+use common::{repo, verifier};
+use sealcheck::compare::Outcome;
+use sealcheck::eval::cases::{ApprovedSource, Case, Manifest, RotationBucket};
+use sealcheck::eval::score::ReadingScore;
+use sealcheck::input::manifest;
+use sealcheck::verify::{Pending, Report, Request};
 
 /// Every case of the split with our report on it, read once for all tests of this binary.
 fn reports() -> &'static [(Case, Report)] {
     static REPORTS: OnceLock<Vec<(Case, Report)>> = OnceLock::new();
     REPORTS.get_or_init(|| {
-        let path = repo().join("testdata/cases/test/cases.jsonl");
-        let manifest = Manifest::load(&path).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
+        let manifest = Manifest::load(repo().join("testdata/cases/test/cases.jsonl")).unwrap();
         // The same path as `sealcheck verify --manifest`: all workers, one approved cache.
-        let pool = pool(Profile::Default);
-        let cache = ApprovedCache::new(64);
-        let dir = manifest.dir.clone();
-        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let reports = pool.map(lines, move |engine, line| {
-            let loaded = Job::parse(&line).unwrap().load(&dir).unwrap();
-            verify(engine, &cache, &loaded.capture, &loaded.approved, &Policy::default()).map_err(|e| format!("{e:?}"))
-        });
-        manifest.cases.iter().cloned().zip(reports.map(|r| r.unwrap().unwrap())).collect()
+        let verifier = verifier();
+        let pending: Vec<Pending> = manifest
+            .cases
+            .iter()
+            .map(|case| {
+                let manifest::LoadedJob { capture, approved } = manifest.load_job(case).unwrap();
+                verifier.submit_waiting(Request::new(capture, approved))
+            })
+            .collect();
+        manifest.cases.iter().cloned().zip(pending.into_iter().map(|p| p.wait().unwrap())).collect()
     })
 }
 
@@ -176,7 +175,7 @@ fn verdicts_on_the_held_out_split() {
 
 #[test]
 fn approved_pages_are_read_once_per_document() {
-    let with_images = reports().iter().filter(|(c, _)| matches!(c.approved, sealcheck::cases::ApprovedSource::Images(_)));
+    let with_images = reports().iter().filter(|(c, _)| matches!(c.approved, ApprovedSource::Images(_)));
     let mut texts = HashMap::new();
     for (case, report) in with_images {
         assert!(report.approved_text.chars().count() > 50, "{}: approved pages read", case.id);

@@ -48,18 +48,20 @@ mod normalise;
 mod policy;
 mod reread;
 mod verdict;
+mod shim;
 
 #[cfg(test)]
 mod tests;
 
 pub use policy::{Policy, PolicyError, PolicyOverrides};
+pub use shim::ApprovedText;
 pub use reread::Reread;
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
 pub(crate) use ends::ShortEnd;
 
 use std::collections::HashSet;
 
-use crate::page::Line;
+use crate::read::page::Line;
 use align::Side;
 use normalise::{Sym, fold};
 

@@ -21,7 +21,7 @@ use serde::Serialize;
 use super::align::Op;
 use super::normalise::{Sym, fold};
 use super::policy::Policy;
-use crate::page::{Char, Line, Step};
+use crate::read::page::{Char, Line, Step};
 
 /// Most symbols either side of one difference that may be re-read: OCR noise misreads a
 /// character or two, a longer run is a change (or a line the recogniser lost), and the
@@ -416,7 +416,7 @@ impl Lattice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::page::STEP_CANDIDATES;
+    use crate::read::page::STEP_CANDIDATES;
 
     /// A line whose steps each hold the given (char, probability) candidates, blank the rest.
     fn line(steps: &[&[(char, f32)]]) -> Line {

@@ -1,8 +1,9 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::page::{Char, LineEnd, LineFlags};
-use crate::recognise::{Dictionary, ctc_decode};
+use crate::read::page::{Char, LineEnd, LineFlags};
+use crate::read::recognise::ctc_decode;
+use crate::runtime::dictionary::Dictionary;
 
 const CONTRACT: &str = "土地流转合同
 甲方（流出方）：诸暨市枫桥镇东溪村村民委员会

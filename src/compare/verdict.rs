@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::align::Op;
 use super::normalise::Sym;
 use super::policy::Policy;
-use crate::page::{Line, LineEnd, Quad};
+use crate::read::page::{Line, LineEnd, Quad};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use sealcheck::pool::Pool;
-use sealcheck::{Engine, EngineConfig, ModelSet, Profile};
+use sealcheck::runtime::pool::Pool;
+use sealcheck::{Engine, EngineConfig, ModelSet, Profile, Verifier, VerifierConfig};
 
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,15 +20,25 @@ pub fn eval_real() -> PathBuf {
 }
 
 /// The bundled model set `profile` reads with.
-fn bundled_set(profile: Profile) -> ModelSet {
+pub fn bundled_set(profile: Profile) -> ModelSet {
     ModelSet::open(&repo().join("models").join(profile.model_set())).expect("the bundled models are installed")
 }
 
-/// Workers with the bundled models for `profile`, as `sealcheck verify --manifest` runs them.
-pub fn pool(profile: Profile) -> Pool {
+/// Engines with the bundled models for `profile`, as `sealcheck ocr` runs them.
+pub fn pool(profile: Profile) -> Pool<Engine> {
     let set = bundled_set(profile);
-    let config = EngineConfig::new(profile);
-    Pool::new(&set, &config, 2 * config.runtime.workers()).expect("the engines load")
+    let (config, pool) = (EngineConfig::new(profile), profile.pool());
+    let engines = pool.workers();
+    Pool::start(&pool, |_| Engine::sharing(set.clone(), config.clone(), engines)).expect("the engines load")
+}
+
+/// A verifier with the default profile's bundled models and workers, as `sealcheck verify
+/// --manifest` runs it, started once per test binary and shared by its tests.
+pub fn verifier() -> &'static Verifier {
+    static VERIFIER: OnceLock<Verifier> = OnceLock::new();
+    VERIFIER.get_or_init(|| {
+        Verifier::start(bundled_set(Profile::Default), VerifierConfig::new(Profile::Default)).expect("the verifier starts")
+    })
 }
 
 /// The engine for `profile`, loaded once per test binary and shared by its tests.

@@ -15,14 +15,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ndarray::Array4;
-use sealcheck::cases::{Case, Manifest, RotationBucket};
-use sealcheck::config::RuntimeConfig;
-use sealcheck::decode::decode;
-use sealcheck::models::{Model, Sessions};
-use sealcheck::page::Page;
-use sealcheck::pool::Pool;
-use sealcheck::score::ReadingScore;
-use sealcheck::{EngineConfig, ModelSet};
+use sealcheck::eval::cases::{Case, Manifest, RotationBucket};
+use sealcheck::eval::score::ReadingScore;
+use sealcheck::read::decode::decode;
+use sealcheck::runtime::config::RuntimeConfig;
+use sealcheck::runtime::models::{Model, Sessions};
+use sealcheck::runtime::pool::Pool;
+use sealcheck::{Engine, EngineConfig, ModelSet, Page};
 use serde::Deserialize;
 
 use crate::EngineArgs;
@@ -72,12 +71,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let set = args.engine.model_set()?;
     let config = args.engine.config();
     let pool = args.engine.pool()?;
+    let threads = config.runtime.threads_per_session(pool.workers());
     println!(
         "sealcheck {} · {:?} profile · {} workers × {} threads · {} cores",
         env!("CARGO_PKG_VERSION"),
         config.profile,
         pool.workers(),
-        config.runtime.threads_per_session(),
+        threads,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
@@ -110,10 +110,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         compare_reference(reference, &runs)?;
     }
 
-    println!("\n== recognition: ms per line by batch size and width (one session, {} threads)", config.runtime.threads_per_session());
-    per_line(&set, &config.runtime)?;
+    println!("\n== recognition: ms per line by batch size and width (one session, {threads} threads)");
+    per_line(&set, &config.runtime, threads)?;
     println!("\n== threads: one 2-thread session against two 1-thread sessions in parallel");
-    threads(&set)?;
+    session_threads(&set)?;
     Ok(())
 }
 
@@ -123,7 +123,7 @@ fn split_items(path: &Path) -> anyhow::Result<Vec<Item>> {
         .cases
         .iter()
         .map(|c| Item {
-            path: manifest.dir.join(&c.image),
+            path: manifest.path_of(&c.image),
             pixels: u64::from(c.width.unwrap_or(0)) * u64::from(c.height.unwrap_or(0)),
             case: Some(c.clone()),
         })
@@ -153,7 +153,7 @@ fn real_items(dir: &Path) -> anyhow::Result<Vec<Item>> {
 }
 
 /// Read every image on all workers, from the file as the reference does.
-fn read_all(pool: &Pool, items: &[&Item]) -> anyhow::Result<Run> {
+fn read_all(pool: &Pool<Engine>, items: &[&Item]) -> anyhow::Result<Run> {
     let paths: Vec<PathBuf> = items.iter().map(|i| i.path.clone()).collect();
     let start = Instant::now();
     let pages = pool
@@ -261,8 +261,8 @@ fn time_runs(model: &mut Model, input: &Array4<f32>, runs: usize) -> anyhow::Res
     Ok(start.elapsed())
 }
 
-fn per_line(set: &ModelSet, runtime: &RuntimeConfig) -> anyhow::Result<()> {
-    let mut sessions = set.sessions(&RuntimeConfig { workers: 1, intra_threads: runtime.threads_per_session(), ..runtime.clone() })?;
+fn per_line(set: &ModelSet, runtime: &RuntimeConfig, threads: usize) -> anyhow::Result<()> {
+    let mut sessions = set.sessions(runtime, threads)?;
     let widths = [160usize, 320, 640, 1280];
     println!("{:>8}{}", "batch", widths.iter().map(|w| format!("{:>10}", format!("w {w}"))).collect::<String>());
     for batch in [1usize, 2, 4, 8] {
@@ -295,15 +295,15 @@ impl Stage {
     }
 }
 
-fn threads(set: &ModelSet) -> anyhow::Result<()> {
+fn session_threads(set: &ModelSet) -> anyhow::Result<()> {
     let stages = [
         ("det 736×992", Stage::Det, [1, 3, 736, 992], 6),
         ("cls 6×48×192", Stage::Cls, [6, 3, 48, 192], 60),
         ("rec 1×48×320", Stage::Rec, [1, 3, 48, 320], 40),
     ];
-    let runtime = |threads| RuntimeConfig { workers: 1, intra_threads: threads, ..EngineConfig::default().runtime };
-    let mut one = set.sessions(&runtime(2))?;
-    let (mut a, mut b) = (set.sessions(&runtime(1))?, set.sessions(&runtime(1))?);
+    let runtime = EngineConfig::default().runtime;
+    let mut one = set.sessions(&runtime, 2)?;
+    let (mut a, mut b) = (set.sessions(&runtime, 1)?, set.sessions(&runtime, 1)?);
     for (name, stage, shape, runs) in stages {
         let input = Array4::<f32>::zeros(shape);
         let single = time_runs(stage.model(&mut one), &input, runs)?;
@@ -328,7 +328,7 @@ fn threads(set: &ModelSet) -> anyhow::Result<()> {
 
 /// Resident memory after 100 and after `count` images, read on all workers, each image
 /// rescaled by a random factor in [0.5, 1.5] so that no two inputs have the same shape.
-fn memory(pool: &Pool, items: &[&Item], count: usize) -> anyhow::Result<()> {
+fn memory(pool: &Pool<Engine>, items: &[&Item], count: usize) -> anyhow::Result<()> {
     if items.is_empty() {
         return Ok(());
     }

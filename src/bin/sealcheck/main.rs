@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 use sealcheck::input::read_input;
-use sealcheck::pool::Pool;
-use sealcheck::{Engine, EngineConfig, ModelSet, Page, Profile};
+use sealcheck::runtime::pool::{Pool, PoolConfig};
+use sealcheck::{Engine, EngineConfig, ModelSet, Page, Profile, VerifierConfig};
 
 /// Tells whether what a smart seal stamped is what was approved.
 #[derive(Parser)]
@@ -46,7 +47,7 @@ struct EngineArgs {
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
     /// Engine settings: `reference` reproduces RapidOCR 1.4.4 for parity.
-    #[arg(long, value_enum, default_value = "default")]
+    #[arg(long, default_value = "default", value_parser = clap::builder::PossibleValuesParser::new(Profile::NAMES).try_map(|s| s.parse::<Profile>()))]
     profile: Profile,
     /// Images read at once, each by its own engine, when there are several. Default: the
     /// profile's (default: one per core).
@@ -64,7 +65,7 @@ struct EngineArgs {
 
 impl EngineArgs {
     fn model_set(&self) -> anyhow::Result<ModelSet> {
-        let bundled = || sealcheck::models::bundled_models_root().join(self.profile.model_set());
+        let bundled = || sealcheck::runtime::models::bundled_models_root().join(self.profile.model_set());
         let dir = self.models.clone().unwrap_or_else(bundled);
         Ok(ModelSet::open(&dir)?)
     }
@@ -72,9 +73,6 @@ impl EngineArgs {
     /// The profile's settings with this command line's overrides.
     fn config(&self) -> EngineConfig {
         let mut config = EngineConfig::new(self.profile);
-        if let Some(workers) = self.workers {
-            config.runtime.workers = workers;
-        }
         if let Some(threads) = self.threads {
             config.runtime.intra_threads = threads;
         }
@@ -84,17 +82,27 @@ impl EngineArgs {
         config
     }
 
-    /// One engine for one image: it gets every core unless `--threads` says otherwise.
-    fn engine(&self) -> anyhow::Result<Engine> {
-        let mut config = self.config();
-        config.runtime.workers = 1;
-        Ok(Engine::new(self.model_set()?, config)?)
+    /// The profile's workers, or `--workers`.
+    fn pool_config(&self) -> PoolConfig {
+        let mut pool = self.profile.pool();
+        if let Some(workers) = self.workers {
+            pool.workers = workers;
+        }
+        pool
     }
 
-    /// Workers for many images.
-    fn pool(&self) -> anyhow::Result<Pool> {
-        let config = self.config();
-        Ok(Pool::new(&self.model_set()?, &config, 2 * config.runtime.workers())?)
+    /// A verifier: with the profile's workers for many captures, or one engine with every
+    /// core (unless `--threads` says otherwise) for a single one.
+    fn verifier_config(&self, single: bool) -> VerifierConfig {
+        let pool = if single { PoolConfig { workers: 1, queue: 1 } } else { self.pool_config() };
+        VerifierConfig { engine: self.config(), pool, ..VerifierConfig::new(self.profile) }
+    }
+
+    /// Engines for many images, each owning its sessions and sharing the cores.
+    fn pool(&self) -> anyhow::Result<Pool<Engine>> {
+        let (models, config, pool) = (self.model_set()?, self.config(), self.pool_config());
+        let engines = pool.workers();
+        Ok(Pool::start(&pool, |_| Engine::sharing(models.clone(), config.clone(), engines))?)
     }
 }
 

@@ -1,17 +1,18 @@
 //! `sealcheck verify`: one capture with its readable report, or a manifest of jobs judged
 //! by all workers and printed in manifest order.
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sealcheck::annotate;
-use sealcheck::cases::ApprovedSource;
-use sealcheck::compare::{Outcome, Policy};
-use sealcheck::decode::decode;
-use sealcheck::input::read_input;
-use sealcheck::report::write_report;
-use sealcheck::verify::{self, ApprovedCache, Job, LoadedJob};
+use sealcheck::Verifier;
+use sealcheck::compare::Outcome;
+use sealcheck::input::manifest::{self, ApprovedSource, Job, LoadedJob, Manifest};
+use sealcheck::present::annotate;
+use sealcheck::present::report::write_report;
+use sealcheck::read::decode::decode;
+use sealcheck::verify::{Pending, Report, Request};
 
 use crate::EngineArgs;
 
@@ -115,20 +116,22 @@ fn verify_one(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         None => ApprovedSource::Images(args.approved_image.clone()),
     };
     let job = Job { id: image_path.display().to_string(), image: image_path.to_path_buf(), approved };
-    let LoadedJob { capture: image, approved } = job.load(Path::new(""))?;
+    let LoadedJob { capture: image, approved } = manifest::load(Path::new(""), &job)?;
     // Before the models load: a bad font is a usage error, not worth a read.
     let font = match &args.annotate {
         Some(_) => annotate::find_font(args.font.as_deref())?,
         None => None,
     };
-    let mut engine = args.engine.engine()?;
-    let report = verify::verify(&mut engine, &ApprovedCache::new(1), &image, &approved, &Policy::default())
+    let config = args.engine.verifier_config(true);
+    let verifier = Verifier::start(args.engine.model_set()?, config.clone())?;
+    let report = verifier
+        .verify(Request::new(image.clone(), approved))
         .with_context(|| image_path.display().to_string())?;
     if let Some(out) = &args.annotate {
         if font.is_none() {
             eprintln!("sealcheck: no CJK font found (see --font): the annotated image has boxes but no labels");
         }
-        let config = engine.config();
+        let config = &config.engine;
         let decoded = decode(&image, config.limits.max_pixels, config.page.alpha)?;
         let page = &report.page;
         annotate::annotate(&decoded, &page.lines, &report.verdict, page.rotation_degrees, font.as_ref())
@@ -148,55 +151,60 @@ fn verify_one(args: &VerifyArgs) -> anyhow::Result<Outcome> {
 
 /// Judge every job of a manifest on all workers; a failing job is reported on its own line
 /// and the run goes on.
-fn verify_manifest(args: &VerifyArgs, manifest: &Path) -> anyhow::Result<Status> {
-    let bytes = read_input(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", manifest.display()))?;
-    let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let pool = args.engine.pool()?;
-    // Owned by the task, which the pool shares among its workers.
-    let cache = ApprovedCache::new(64);
-    let policy = Policy::default();
-    let jobs: Vec<(usize, String)> =
-        text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, l)| (n + 1, l.to_owned())).collect();
-    let name = manifest.display().to_string();
-    let results = pool.map(jobs, move |engine, (n, line)| {
-        let job = Job::parse(&line).with_context(|| format!("{name}:{n}"));
-        let id = job.as_ref().map(|j| j.id.clone()).unwrap_or_else(|_| format!("line {n}"));
-        let report = job.and_then(|job| {
-            let loaded = job.load(&dir)?;
-            Ok(verify::verify(engine, &cache, &loaded.capture, &loaded.approved, &policy)?)
-        });
-        (id, report)
-    });
+fn verify_manifest(args: &VerifyArgs, path: &Path) -> anyhow::Result<Status> {
+    let manifest = Manifest::read(path)?;
+    let verifier = Verifier::start(args.engine.model_set()?, args.engine.verifier_config(false))?;
+    // Jobs are read and queued ahead of the one printed next, as far as the workers and
+    // their queue allow; the queue's room is the back-pressure.
+    let window = 2 * verifier.workers();
+    let mut jobs = manifest.lines.iter().map(|(n, line)| submit(&verifier, &manifest, *n, line));
+    let mut pending: VecDeque<(String, anyhow::Result<Pending>)> = jobs.by_ref().take(window).collect();
     let mut worst = None;
     let mut out = std::io::stdout().lock();
-    for result in results {
-        let (id, report) = result?;
-        let status = match report {
-            Ok(report) => {
-                if args.json {
-                    let mut value = serde_json::to_value(&report)?;
-                    value["id"] = id.into();
-                    writeln!(out, "{value}")?;
-                } else {
-                    let v = &report.verdict;
-                    let findings = v.findings.iter().filter(|f| !f.tolerated).count();
-                    writeln!(out, "{id}\t{}\tsimilarity {:.3}\tcoverage {:.3}\t{findings} findings", v.outcome, v.similarity, v.coverage)?;
-                }
-                Status::Judged(report.verdict.outcome)
-            }
-            Err(e) => {
-                let message = format!("{e:#}");
-                eprintln!("sealcheck: {id}: {message}");
-                if args.json {
-                    writeln!(out, "{}", serde_json::json!({ "id": id, "error": message }))?;
-                } else {
-                    writeln!(out, "{id}\tERROR\t{message}")?;
-                }
-                Status::Failed
-            }
-        };
+    while let Some((id, job)) = pending.pop_front() {
+        pending.extend(jobs.next());
+        let report = job.and_then(|pending| Ok(pending.wait()?));
+        let status = print_result(&mut out, args.json, &id, report)?;
         worst = Some(worst.map_or(status, |w: Status| if status.severity() > w.severity() { status } else { w }));
     }
     worst.context("the manifest holds no job")
+}
+
+/// A manifest line's id (or its line number, when it has none) and its job, queued.
+fn submit(verifier: &Verifier, manifest: &Manifest, n: usize, line: &str) -> (String, anyhow::Result<Pending>) {
+    let job = Job::parse(line).with_context(|| format!("{}:{n}", manifest.path.display()));
+    let id = job.as_ref().map(|j| j.id.clone()).unwrap_or_else(|_| format!("line {n}"));
+    let pending = job.and_then(|job| {
+        let LoadedJob { capture, approved } = manifest.load(&job)?;
+        Ok(verifier.submit_waiting(Request::new(capture, approved)))
+    });
+    (id, pending)
+}
+
+/// Print one job's result, or its error on its own line; returns how it ended.
+fn print_result(out: &mut impl Write, json: bool, id: &str, report: anyhow::Result<Report>) -> anyhow::Result<Status> {
+    Ok(match report {
+        Ok(report) => {
+            if json {
+                let mut value = serde_json::to_value(&report)?;
+                value["id"] = id.into();
+                writeln!(out, "{value}")?;
+            } else {
+                let v = &report.verdict;
+                let findings = v.findings.iter().filter(|f| !f.tolerated).count();
+                writeln!(out, "{id}\t{}\tsimilarity {:.3}\tcoverage {:.3}\t{findings} findings", v.outcome, v.similarity, v.coverage)?;
+            }
+            Status::Judged(report.verdict.outcome)
+        }
+        Err(e) => {
+            let message = format!("{e:#}");
+            eprintln!("sealcheck: {id}: {message}");
+            if json {
+                writeln!(out, "{}", serde_json::json!({ "id": id, "error": message }))?;
+            } else {
+                writeln!(out, "{id}\tERROR\t{message}")?;
+            }
+            Status::Failed
+        }
+    })
 }

@@ -8,7 +8,7 @@ use image::{Rgb, RgbImage};
 use imageproc::geometric_transformations::Projection;
 use ndarray::{Array4, ArrayViewMut3};
 
-use crate::page::{Point, Quad};
+use crate::read::page::{Point, Quad};
 
 /// Bilinear resize with a fixed 2×2 kernel, as OpenCV's `INTER_LINEAR` does.
 pub fn resize(src: &RgbImage, width: u32, height: u32) -> RgbImage {

@@ -12,7 +12,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::cases::Case;
+use crate::eval::cases::Case;
 
 /// NFKC, no whitespace: the comparison the eval-real README defines.
 pub fn normalise(text: &str) -> Vec<char> {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::compare::{Finding, FindingKind, Outcome, Verdict};
-use crate::page::Line;
+use crate::read::page::Line;
 
 /// Characters of context on each side of a finding: enough to recognise the clause.
 const CONTEXT: usize = 12;
@@ -274,7 +274,7 @@ fn width(text: &str) -> usize {
 mod tests {
     use super::*;
     use crate::compare::{Policy, Reread, compare};
-    use crate::page::Quad;
+    use crate::read::page::Quad;
 
     const APPROVED: &str = "甲方支付人民币伍万元整（¥50,000.00）给乙方。";
     const QUAD: Quad = [[0.0, 0.0], [100.0, 0.0], [100.0, 20.0], [0.0, 20.0]];

@@ -1,7 +1,9 @@
-//! Input files read with a bound on their size.
+//! Input files read with a bound on their size, and the manifests that name them.
 //!
 //! Every file a user names is read whole into memory (images and texts are small), so a
 //! wrong path must not make the program allocate without limit.
+
+pub mod manifest;
 
 use std::io::Read;
 use std::path::Path;

@@ -7,8 +7,8 @@
 //!
 //! A set may name other recognisers (`second_opinions`: each a rec file and its
 //! dictionary): models with other errors, which `verify` asks in turn about lines that
-//! disagree with the approved text. They are loaded only when first asked
-//! ([`ModelSet::second_opinions`]).
+//! disagree with the approved text. Only a verifier loads them
+//! ([`ModelSet::second_opinions`]), when it starts; `ocr` and `bench` never do.
 //!
 //! Sessions are not shared: `Session::run` takes `&mut self`, and a worker that owns its
 //! [`Sessions`] needs no lock. [`ModelSet`] is the cheap, shareable part. Each session is
@@ -26,24 +26,56 @@ use ort::value::TensorRef;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::RuntimeConfig;
-use crate::recognise::Dictionary;
+use super::config::RuntimeConfig;
+use super::dictionary::Dictionary;
 
 /// What to run when a model or the runtime is missing or corrupt.
 pub const SETUP_HINT: &str = "run `python3 scripts/setup.py` to fetch and verify it";
 
+/// Why a model set or the runtime cannot be used. The io, JSON and ONNX Runtime errors
+/// behind it are kept as sources.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{path}: {reason}; {SETUP_HINT}")]
-    File { path: PathBuf, reason: String },
-    #[error("{path} is not a valid manifest: {reason}")]
-    Manifest { path: PathBuf, reason: String },
-    #[error("ONNX Runtime could not be loaded from {path}: {reason}; {SETUP_HINT}")]
-    Runtime { path: PathBuf, reason: String },
-    #[error("the recognition dictionary of {set} is unusable: {reason}")]
-    Dictionary { set: String, reason: String },
+    #[error("{path}: missing; {SETUP_HINT}")]
+    Missing { path: PathBuf },
+    #[error("cannot read {path}; {SETUP_HINT}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: SHA-256 is {found}, expected {expected}; {SETUP_HINT}")]
+    Checksum { path: PathBuf, found: String, expected: String },
+    #[error("{path} is not a valid manifest")]
+    Json { path: PathBuf, source: serde_json::Error },
+    #[error("{path} is not a valid manifest: {problem}")]
+    Manifest { path: PathBuf, problem: String },
+    /// Shared: the runtime is loaded once per process, and every later session reports
+    /// the same failure.
+    #[error("ONNX Runtime could not be loaded; {SETUP_HINT}")]
+    Runtime(#[source] Arc<RuntimeError>),
+    #[error("the recognition dictionary of {set} is unusable: {problem}")]
+    Dictionary { set: String, problem: String },
+    #[error("the recognition dictionary of {set} cannot be read")]
+    DictionarySource { set: String, source: DictionarySourceError },
     #[error("{model} model")]
     Session { model: &'static str, source: ort::Error },
+}
+
+/// Why the ONNX Runtime library could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("its manifest")]
+    Manifest(#[source] ModelError),
+    #[error("from {path}")]
+    Library { path: PathBuf, source: ort::LoadDynamicError },
+    #[error("its environment")]
+    Environment(#[source] ort::Error),
+}
+
+/// Where a dictionary's text could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum DictionarySourceError {
+    #[error("the rec model's metadata")]
+    Metadata(#[source] ort::Error),
+    #[error("its file")]
+    File(#[source] std::io::Error),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,24 +167,23 @@ pub fn bundled_models_root() -> PathBuf {
     }
 }
 
+/// The bytes of a set's file; a missing file is named as such.
+fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => ModelError::Missing { path: path.into() },
+        _ => ModelError::Read { path: path.into(), source },
+    })
+}
+
 fn read_manifest(path: &Path) -> Result<Manifest, ModelError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ModelError::File { path: path.into(), reason: e.to_string() })?;
-    serde_json::from_str(&text).map_err(|e| ModelError::Manifest { path: path.into(), reason: e.to_string() })
+    serde_json::from_slice(&read(path)?).map_err(|source| ModelError::Json { path: path.into(), source })
 }
 
 fn verified(dir: &Path, entry: &FileEntry) -> Result<PathBuf, ModelError> {
     let path = dir.join(&entry.path);
-    let bytes = std::fs::read(&path).map_err(|e| ModelError::File {
-        path: path.clone(),
-        reason: if e.kind() == std::io::ErrorKind::NotFound { "missing".into() } else { e.to_string() },
-    })?;
-    let digest = sha256_hex(&bytes);
-    if digest != entry.sha256 {
-        return Err(ModelError::File {
-            path,
-            reason: format!("SHA-256 is {digest}, expected {}", entry.sha256),
-        });
+    let found = sha256_hex(&read(&path)?);
+    if found != entry.sha256 {
+        return Err(ModelError::Checksum { path, found, expected: entry.sha256.clone() });
     }
     Ok(path)
 }
@@ -167,7 +198,7 @@ impl ModelSet {
     pub fn open(dir: &Path) -> Result<Self, ModelError> {
         let manifest_path = dir.join("modelset.json");
         let manifest = read_manifest(&manifest_path)?;
-        let bad = |reason: String| ModelError::Manifest { path: manifest_path.clone(), reason };
+        let bad = |problem: String| ModelError::Manifest { path: manifest_path.clone(), problem };
         let dictionary = manifest.dictionary.clone().ok_or_else(|| bad("no `dictionary` entry".into()))?;
         let mut paths = std::collections::BTreeMap::new();
         let mut checksums = Vec::new();
@@ -191,10 +222,10 @@ impl ModelSet {
     }
 
     /// Create a fresh set of sessions for one worker.
-    pub fn sessions(&self, runtime: &RuntimeConfig) -> Result<Sessions, ModelError> {
-        let det = session(runtime, "det", &self.det)?;
-        let cls = session(runtime, "cls", &self.cls)?;
-        let rec = session(runtime, "rec", &self.rec.model)?;
+    pub fn sessions(&self, runtime: &RuntimeConfig, threads: usize) -> Result<Sessions, ModelError> {
+        let det = session(runtime, threads, "det", &self.det)?;
+        let cls = session(runtime, threads, "cls", &self.cls)?;
+        let rec = session(runtime, threads, "rec", &self.rec.model)?;
         let dictionary = Arc::new(self.dictionary(&rec, &self.rec)?);
         Ok(Sessions { det: Model::new(det), cls: Model::new(cls), rec: Model::new(rec), dictionary })
     }
@@ -206,11 +237,11 @@ impl ModelSet {
     }
 
     /// Sessions of the set's recognisers for second opinions, for one worker, in order.
-    pub fn second_opinions(&self, runtime: &RuntimeConfig) -> Result<Vec<Recogniser>, ModelError> {
+    pub fn second_opinions(&self, runtime: &RuntimeConfig, threads: usize) -> Result<Vec<Recogniser>, ModelError> {
         self.opinions
             .iter()
             .map(|files| {
-                let rec = session(runtime, "second opinion's rec", &files.model)?;
+                let rec = session(runtime, threads, "second opinion's rec", &files.model)?;
                 let dictionary = Arc::new(self.dictionary(&rec, files)?);
                 Ok(Recogniser { rec: Model::new(rec), dictionary })
             })
@@ -218,15 +249,16 @@ impl ModelSet {
     }
 
     fn dictionary(&self, rec: &Session, files: &RecFiles) -> Result<Dictionary, ModelError> {
-        let fail = |reason: String| ModelError::Dictionary { set: self.name.clone(), reason };
+        let fail = |problem: String| ModelError::Dictionary { set: self.name.clone(), problem };
+        let unread = |source| ModelError::DictionarySource { set: self.name.clone(), source };
         let (text, expected) = match (&files.dictionary, &files.dictionary_file) {
             (DictionarySource::Metadata { metadata, entries }, _) => {
-                let meta = rec.metadata().map_err(|e| fail(e.to_string()))?;
+                let meta = rec.metadata().map_err(|e| unread(DictionarySourceError::Metadata(e)))?;
                 let text = meta.custom(metadata).ok_or_else(|| fail(format!("no metadata key `{metadata}`")))?;
                 (text, *entries)
             }
             (DictionarySource::File { entries, .. }, Some(path)) => {
-                (std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?, *entries)
+                (std::fs::read_to_string(path).map_err(|e| unread(DictionarySourceError::File(e)))?, *entries)
             }
             (DictionarySource::File { file, .. }, None) => return Err(fail(format!("file `{file}` not found"))),
         };
@@ -238,19 +270,23 @@ impl ModelSet {
     }
 }
 
-fn session(runtime: &RuntimeConfig, model: &'static str, path: &Path) -> Result<Session, ModelError> {
-    session_builder(environment()?, runtime)
+fn session(runtime: &RuntimeConfig, threads: usize, model: &'static str, path: &Path) -> Result<Session, ModelError> {
+    session_builder(environment()?, runtime, threads)
         .and_then(|mut builder| builder.commit_from_file(path))
         .map_err(|source| ModelError::Session { model, source })
 }
 
-fn session_builder(env: &Environment, runtime: &RuntimeConfig) -> ort::Result<ort::session::builder::SessionBuilder> {
+fn session_builder(
+    env: &Environment,
+    runtime: &RuntimeConfig,
+    threads: usize,
+) -> ort::Result<ort::session::builder::SessionBuilder> {
     let cpu = ort::ep::CPU::default().with_arena_allocator(runtime.arena).build();
     let mut builder = Session::builder(env)?
         .with_optimization_level(GraphOptimizationLevel::All)?
         .with_memory_pattern(runtime.memory_pattern)?
         .with_execution_providers([cpu])?;
-    builder = builder.with_intra_threads(runtime.threads_per_session())?;
+    builder = builder.with_intra_threads(threads)?;
     if runtime.inter_threads > 0 {
         builder = builder.with_inter_threads(runtime.inter_threads)?;
     }
@@ -267,26 +303,20 @@ pub fn runtime_library() -> Result<PathBuf, ModelError> {
     let manifest = read_manifest(&root.join("runtime.json"))?;
     let entry = manifest.files.get("runtime").ok_or_else(|| ModelError::Manifest {
         path: root.join("runtime.json"),
-        reason: "no `runtime` file".into(),
+        problem: "no `runtime` file".into(),
     })?;
     verified(&root, entry)
 }
 
 /// The process-wide ONNX Runtime environment, loaded once from [`runtime_library`].
 fn environment() -> Result<&'static Environment, ModelError> {
-    static ENV: OnceLock<Result<Environment, (PathBuf, String)>> = OnceLock::new();
+    static ENV: OnceLock<Result<Environment, Arc<RuntimeError>>> = OnceLock::new();
     let loaded = ENV.get_or_init(|| {
-        let path = runtime_library().map_err(|e| (PathBuf::new(), e.to_string()))?;
-        let fail = |e: String| (path.clone(), e);
-        ort::init_from(&path).map_err(|e| fail(e.to_string()))?.with_name("sealcheck").build().map_err(|e| fail(e.to_string()))
+        let path = runtime_library().map_err(RuntimeError::Manifest)?;
+        let builder = ort::init_from(&path).map_err(|source| RuntimeError::Library { path: path.clone(), source })?;
+        Ok(builder.with_name("sealcheck").build().map_err(RuntimeError::Environment)?)
     });
-    loaded.as_ref().map_err(|(path, reason)| {
-        if path.as_os_str().is_empty() {
-            ModelError::Runtime { path: "the bundled runtime".into(), reason: reason.clone() }
-        } else {
-            ModelError::Runtime { path: path.clone(), reason: reason.clone() }
-        }
-    })
+    loaded.as_ref().map_err(|e| ModelError::Runtime(Arc::clone(e)))
 }
 
 /// One worker's ONNX sessions and the dictionary that goes with its rec model.

@@ -2,8 +2,8 @@
 
 use image::RgbImage;
 
-use crate::imaging::crop_quad;
-use crate::page::Quad;
+use crate::read::imaging::crop_quad;
+use crate::read::page::Quad;
 
 /// A crop this much taller than wide is taken for a vertical line and turned upright.
 const VERTICAL_RATIO: f32 = 1.5;

@@ -1,7 +1,7 @@
 //! Plane geometry on float points: the minimum-area rectangle of a contour and the
 //! corner orderings the pipeline relies on.
 
-use crate::page::{Point, Quad};
+use crate::read::page::{Point, Quad};
 
 /// A rotated rectangle: a centre, the unit direction of its first axis, and the half
 /// lengths along that axis and the one perpendicular to it.

@@ -5,10 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::Alpha;
+use super::decode::Alpha;
+use crate::runtime::config::RuntimeConfig;
+use crate::runtime::pool::PoolConfig;
 
 /// A named starting point for [`EngineConfig`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// RapidOCR 1.4.4's settings, for parity.
@@ -18,6 +20,21 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// Every profile's name, as [`Profile::from_str`](std::str::FromStr) takes it.
+    pub const NAMES: [&'static str; 2] = ["default", "reference"];
+
+    /// How many engines read at once in batch work (many images, manifests, a service).
+    /// `default` runs one single-thread engine per core: on 40 tune captures, two workers of
+    /// one thread read 1.16× as many pages a second as one engine of two threads (31.1 s
+    /// against 36.2 s), since a session's second thread adds only 0.7 of the first.
+    /// `reference` runs one engine, as RapidOCR does.
+    pub fn pool(self) -> PoolConfig {
+        match self {
+            Profile::Reference => PoolConfig { workers: 1, queue: 0 },
+            Profile::Default => PoolConfig { workers: 0, queue: 0 },
+        }
+    }
+
     /// The bundled model set it reads with, a directory of `models/`: the reference's own
     /// models, or PP-OCRv6 small as the recogniser with second opinions (see `verify`).
     pub fn model_set(self) -> &'static str {
@@ -27,6 +44,22 @@ impl Profile {
         }
     }
 }
+
+impl std::str::FromStr for Profile {
+    type Err = UnknownProfile;
+
+    fn from_str(name: &str) -> Result<Self, UnknownProfile> {
+        match name {
+            "default" => Ok(Profile::Default),
+            "reference" => Ok(Profile::Reference),
+            _ => Err(UnknownProfile(name.to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown profile `{0}`: use default or reference")]
+pub struct UnknownProfile(String);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineConfig {
@@ -134,37 +167,6 @@ pub struct OrientConfig {
     pub retry_lines: usize,
 }
 
-/// ONNX Runtime settings, passed to every session explicitly.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuntimeConfig {
-    /// Engines reading pages at once in a [`crate::pool::Pool`], each with its own
-    /// sessions; 0 is one per core.
-    pub workers: usize,
-    /// Intra-op threads per session; 0 shares the cores among the workers.
-    pub intra_threads: usize,
-    /// Inter-op threads per session; 0 lets ONNX Runtime choose.
-    pub inter_threads: usize,
-    /// The CPU memory arena. Off: with shapes changing at every image it only grows, and
-    /// the `sealcheck` binary's allocator (jemalloc) already keeps freed pages for reuse.
-    pub arena: bool,
-    /// Memory-pattern planning, which pays off only when shapes repeat.
-    pub memory_pattern: bool,
-}
-
-impl RuntimeConfig {
-    pub fn workers(&self) -> usize {
-        if self.workers > 0 { self.workers } else { cores() }
-    }
-
-    pub fn threads_per_session(&self) -> usize {
-        if self.intra_threads > 0 { self.intra_threads } else { (cores() / self.workers()).max(1) }
-    }
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 impl EngineConfig {
     pub fn new(profile: Profile) -> Self {
         let reference = Self::reference();
@@ -203,12 +205,6 @@ impl EngineConfig {
                 // exactly.
                 det: DetConfig { hole_contours: false, text_height: 20.0, ..reference.det },
                 orient: OrientConfig { page_level: true, ..reference.orient },
-                // Batch work (manifests, many images) runs one single-thread engine per
-                // core: on 40 tune captures, two workers of one thread read 1.16× as many
-                // pages a second as one engine of two threads (31.1 s against 36.2 s), since
-                // a session's second thread adds only 0.7 of the first. A single image
-                // still gets every core (`workers` 1).
-                runtime: RuntimeConfig { workers: 0, ..reference.runtime },
                 ..reference
             },
         }
@@ -248,7 +244,6 @@ impl EngineConfig {
             rec: RecConfig { batch: 6, score_thresh: 0.5 },
             orient: OrientConfig { page_level: false, deskew_above: 3.0, retry_below: 0.5, retry_lines: 3 },
             runtime: RuntimeConfig {
-                workers: 1,
                 intra_threads: 0,
                 inter_threads: 0,
                 arena: false,

@@ -1,7 +1,7 @@
 //! Text detection with a DB (differentiable binarisation) model: where are the lines?
 //!
 //! The model sees the image resized by a ratio the caller chooses (the reference enlarges the
-//! short side to `min_side_len`; the engine's resolution policy is in `engine::find_lines`),
+//! short side to `min_side_len`; the engine's resolution policy is [`find_lines`]),
 //! both sides rounded to multiples of 32 and the whole capped at `max_det_pixels`; its
 //! probability map is turned into boxes by [`db`]. Boxes come back in the input image's
 //! pixels, corners ordered top-left, top-right, bottom-right, bottom-left.
@@ -11,10 +11,13 @@ pub mod db;
 use image::RgbImage;
 use ndarray::{Array4, Axis, Ix2};
 
-use crate::config::DetConfig;
-use crate::imaging::{blocks_of_32, normalise_into, resize};
-use crate::models::Model;
-use crate::page::Quad;
+use crate::read::config::{DetConfig, EngineConfig};
+use crate::read::geometry::line_height;
+use crate::read::imaging::{blocks_of_32, normalise_into, resize, turn};
+use crate::read::orient;
+use crate::read::prepare::edge_colour;
+use crate::runtime::models::Model;
+use crate::read::page::Quad;
 
 /// The reference's scale for a `width`×`height` image, before rounding and the pixel cap.
 pub fn reference_ratio(width: u32, height: u32, config: &DetConfig) -> f64 {
@@ -52,10 +55,52 @@ pub fn detect(model: &mut Model, image: &RgbImage, (w, h): (u32, u32), config: &
     Ok(db::boxes(map, config, image.width(), image.height()))
 }
 
+/// Detect the lines of `image` and, with page-level orientation, the text's axis.
+///
+/// The reference runs the detector once, at the short side enlarged to `min_side_len`.
+/// With `survey_side`, a first pass runs at the image's own size or smaller (long side at
+/// most `survey_side`), and the lines it finds say how large the text is: a page whose text
+/// is at least `text_height` high there is done, one with smaller text is detected again
+/// enlarged (never beyond the reference's size), and one with no text found is detected
+/// again at the reference's size. A page whose axis is turned more than `deskew_above` is
+/// turned level and detected again: DB breaks or merges lines that run at an angle. That
+/// pass runs at the chosen scale after a survey, else at the reference's size for the
+/// turned image (whose short side is longer than the capture's).
+pub fn find_lines(det: &mut Model, image: &RgbImage, config: &EngineConfig) -> ort::Result<(Vec<Quad>, Option<f32>)> {
+    let (w, h) = image.dimensions();
+    let max_pixels = config.limits.max_det_pixels;
+    let reference = reference_ratio(w, h, &config.det);
+    let survey = config.det.survey_side.map_or(reference, |side| (f64::from(side) / f64::from(w.max(h))).min(1.0));
+    let mut found = detect(det, image, size_at(w, h, survey, max_pixels), &config.det)?;
+    let mut heights: Vec<f32> = found.iter().map(line_height).collect();
+    heights.sort_by(f32::total_cmp);
+    let scale = match heights.get(heights.len() / 2) {
+        Some(&median) => f64::from(config.det.text_height / median).clamp(survey, reference.max(survey)),
+        None => reference,
+    };
+    // The page-level frame: every crop is cut along the text's axis with the same side up.
+    // Without it (the reference), each box is cut by its own corners.
+    let axis = config.orient.page_level.then(|| orient::text_axis(&found).unwrap_or(0.0));
+    let turned_by = axis.filter(|a| a.abs() > config.orient.deskew_above);
+    if let Some(a) = turned_by {
+        let turned = turn(image, -a, edge_colour(image));
+        let (tw, th) = turned.image.dimensions();
+        let scale = if config.det.survey_side.is_some() { scale } else { reference_ratio(tw, th, &config.det) };
+        let again = detect(det, &turned.image, size_at(tw, th, scale, max_pixels), &config.det)?;
+        found = again.iter().map(|q| q.map(|p| turned.to_source(p))).collect();
+    } else if scale > survey * 1.05 {
+        found = detect(det, image, size_at(w, h, scale, max_pixels), &config.det)?;
+    } else {
+        return Ok((found, axis));
+    }
+    let axis = config.orient.page_level.then(|| orient::text_axis(&found).or(turned_by).unwrap_or(0.0));
+    Ok((found, axis))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{EngineConfig, Profile};
+    use crate::read::config::{EngineConfig, Profile};
 
     /// The size the reference runs the detector at.
     fn input_size(width: u32, height: u32, config: &DetConfig, max_pixels: u64) -> (u32, u32) {

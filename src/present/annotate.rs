@@ -13,9 +13,9 @@ use imageproc::rect::Rect;
 use thiserror::Error;
 
 use crate::compare::{Finding, FindingKind, Verdict};
-use crate::geometry::dist;
-use crate::imaging::turn;
-use crate::page::{Line, Point, Quad};
+use crate::read::geometry::dist;
+use crate::read::imaging::turn;
+use crate::read::page::{Line, Point, Quad};
 
 const GREEN: Rgb<u8> = Rgb([0, 170, 0]);
 const RED: Rgb<u8> = Rgb([220, 0, 0]);
@@ -101,7 +101,7 @@ enum State {
 
 /// Draws `verdict` onto the capture `image` (EXIF applied) read as `lines`, turned upright
 /// by `rotation_degrees` (how far the page is turned clockwise, as in
-/// [`Page`](crate::page::Page)).
+/// [`Page`](crate::read::page::Page)).
 ///
 /// Without a `font` the boxes are drawn but not the labels. The canvas grows (to the right)
 /// when a label has no free room beside or below its line, rather than hiding text.

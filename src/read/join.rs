@@ -8,8 +8,8 @@
 //! that lie on one text line, end to end or overlapping, are joined here; boxes across a
 //! real gap (a signature row's two columns) stay apart.
 
-use crate::geometry::{line_height, line_length, sub, text_direction};
-use crate::page::{Point, Quad};
+use crate::read::geometry::{line_height, line_length, sub, text_direction};
+use crate::read::page::{Point, Quad};
 
 /// Most gap between two pieces of one line, in line heights: the space a lost character
 /// or two leaves at the break is less than this, and the gap between two fields of a row
@@ -126,7 +126,7 @@ pub fn join_pieces(mut quads: Vec<Quad>) -> Vec<Quad> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imaging::rotate_point;
+    use crate::read::imaging::rotate_point;
 
     /// A box from x0 to x1 and y0 to y1 in a frame turned `degrees` clockwise.
     fn boxed(x0: f32, x1: f32, y0: f32, y1: f32, degrees: f32) -> Quad {

@@ -8,9 +8,9 @@ use image::GrayImage;
 use imageproc::contours::{BorderType, find_contours};
 use ndarray::ArrayView2;
 
-use crate::config::DetConfig;
-use crate::geometry::{RotatedRect, dist, min_area_rect, order_box, order_clockwise};
-use crate::page::{Point, Quad};
+use crate::read::config::DetConfig;
+use crate::read::geometry::{RotatedRect, dist, min_area_rect, order_box, order_clockwise};
+use crate::read::page::{Point, Quad};
 
 /// Boxes whose short side is below this are noise, before and after growing.
 const MIN_SIDE: f32 = 3.0;
@@ -145,7 +145,7 @@ fn row_span(poly: &[Point], y: f32) -> Option<(f32, f32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{EngineConfig, Profile};
+    use crate::read::config::{EngineConfig, Profile};
     use ndarray::Array2;
 
     fn config() -> DetConfig {

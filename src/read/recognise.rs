@@ -1,5 +1,5 @@
-//! Line recognition: a CRNN/SVTR model scored with CTC, and the dictionary that names its
-//! classes.
+//! Line recognition: a CRNN/SVTR model scored with CTC against the dictionary that names its
+//! classes ([`Dictionary`], part of the model set).
 //!
 //! Per-character probabilities and spans come straight from the CTC steps, because the
 //! compare layer must know how sure the recogniser was of each digit, not just of a line.
@@ -7,47 +7,16 @@
 use image::RgbImage;
 use ndarray::ArrayView2;
 
-use crate::config::RecConfig;
-use crate::imaging::{aspect, batches_by_aspect, pack_lines};
-use crate::models::Model;
-use crate::page::{Char, STEP_CANDIDATES, Step};
+use crate::read::config::RecConfig;
+use crate::read::imaging::{aspect, batches_by_aspect, pack_lines};
+use crate::runtime::dictionary::Dictionary;
+use crate::runtime::models::Model;
+use crate::read::page::{Char, STEP_CANDIDATES, Step};
 
 /// Input height of every PP-OCR recogniser.
 const HEIGHT: u32 = 48;
 /// Batches are at least this wide, as the reference's 3×48×320 input shape.
 const MIN_WIDTH: u32 = 320;
-
-/// The recogniser's classes: class 0 is the CTC blank, then the dictionary's entries, then
-/// a space.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dictionary {
-    classes: Vec<String>,
-}
-
-impl Dictionary {
-    /// One entry a line. A `\r` before the newline is dropped; every other character is
-    /// kept exactly, since one entry is a space-like character. The newline ending the
-    /// last entry does not make an empty one.
-    pub fn parse(text: &str) -> Self {
-        let body = text.strip_suffix('\n').unwrap_or(text);
-        let mut classes = vec![String::new()];
-        if !body.is_empty() {
-            classes.extend(body.split('\n').map(|e| e.strip_suffix('\r').unwrap_or(e).to_owned()));
-        }
-        classes.push(" ".to_owned());
-        Self { classes }
-    }
-
-    /// Entries read from the source, without the blank and the final space.
-    pub fn entries(&self) -> usize {
-        self.classes.len() - 2
-    }
-
-    /// Classes the model must output.
-    pub fn classes(&self) -> usize {
-        self.classes.len()
-    }
-}
 
 /// What the recogniser read off one line crop; empty (nothing read, score 0) by default.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -92,7 +61,7 @@ pub fn ctc_decode(probs: ArrayView2<f32>, dictionary: &Dictionary, filled: f32) 
         // Ties go to the lower class, the blank first, as a plain arg-max would.
         best.push(if blank >= top[0].1 { (0, blank) } else { top[0] });
         if t < kept {
-            let candidates = top.map(|(class, p)| match dictionary.classes.get(class).and_then(|e| e.chars().next()) {
+            let candidates = top.map(|(class, p)| match dictionary.class(class).and_then(|e| e.chars().next()) {
                 Some(c) if p > 0.0 => (c, p),
                 _ => ('\0', 0.0),
             });
@@ -105,7 +74,7 @@ pub fn ctc_decode(probs: ArrayView2<f32>, dictionary: &Dictionary, filled: f32) 
         let (class, prob) = best[t];
         let end = (t..steps).find(|&u| best[u].0 != class).unwrap_or(steps);
         if class != 0 {
-            let text = dictionary.classes.get(class).cloned().unwrap_or_default();
+            let text = dictionary.class(class).unwrap_or_default().to_owned();
             let span = [t as f32 / content_steps, end as f32 / content_steps].map(|v| v.min(1.0));
             chars.push(Char { text, prob, span });
         }
@@ -178,10 +147,10 @@ mod tests {
         let d = dict();
         assert_eq!(d.entries(), 4, "the trailing newline makes no entry");
         assert_eq!(d.classes(), 6);
-        assert_eq!(d.classes[0], "", "class 0 is the blank");
-        assert_eq!(d.classes[2], "b", "\\r is stripped");
-        assert_eq!(d.classes[3], "\u{3000}", "a space-like entry is kept exactly");
-        assert_eq!(d.classes[5], " ", "a space closes the classes");
+        assert_eq!(d.class(0), Some(""), "class 0 is the blank");
+        assert_eq!(d.class(2), Some("b"), "\\r is stripped");
+        assert_eq!(d.class(3), Some("\u{3000}"), "a space-like entry is kept exactly");
+        assert_eq!(d.class(5), Some(" "), "a space closes the classes");
         assert_eq!(Dictionary::parse("x\ny").entries(), 2, "no final newline");
         assert_eq!(Dictionary::parse("").entries(), 0);
     }

@@ -2,9 +2,9 @@
 
 use image::RgbImage;
 
-use crate::config::ClsConfig;
-use crate::imaging::{batches_by_aspect, pack_lines};
-use crate::models::Model;
+use crate::read::config::ClsConfig;
+use crate::read::imaging::{batches_by_aspect, pack_lines};
+use crate::runtime::models::Model;
 
 const HEIGHT: u32 = 48;
 const WIDTH: u32 = 192;
@@ -40,7 +40,7 @@ pub fn confident_flips(directions: &[Direction], thresh: f32) -> Vec<bool> {
 }
 
 /// Turn by 180° the crops marked in `flips`.
-pub fn turn(crops: &mut [RgbImage], flips: &[bool]) {
+pub fn flip(crops: &mut [RgbImage], flips: &[bool]) {
     for (crop, _) in crops.iter_mut().zip(flips).filter(|(_, f)| **f) {
         image::imageops::rotate180_in_place(crop);
     }

@@ -1,10 +1,10 @@
 //! The case format: what a capture shows and what verdict it supports.
 //!
-//! A manifest is a JSONL file (one [`Case`] per line) whose relative paths (`image`,
-//! `approved_text_file`, `approved_images`) are relative to the manifest's own folder. Tests,
-//! `verify`, `audit` and `eval` all read this one format; `testdata/README.md` documents every
-//! field. [`Manifest::load`] parses and checks a manifest, [`Manifest::resolve`] turns a case's
-//! relative paths into files that exist (reading an approved text file), and [`case_mix`]
+//! A case manifest is a job manifest ([`crate::input::manifest`], whose reader and path
+//! rules it shares: relative paths start from the manifest's folder, absolute ones are
+//! taken as given) whose lines also carry labels: one [`Case`] per line.
+//! `testdata/README.md` documents every field. [`Manifest::load`] parses and checks a
+//! manifest, [`Manifest::resolve`] checks that a case's files exist, and [`case_mix`]
 //! summarises a set of cases (framing, rotation buckets, imprints, tamper kinds).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::page::{Point, Quad};
+pub use crate::input::manifest::{ApprovedFieldsError, ApprovedSource};
+use crate::input::manifest::{self, ManifestError};
+pub use crate::read::page::{Point, Quad};
 
 /// The verdict a capture supports: the compare layer's outcomes.
 pub type Expected = crate::compare::Outcome;
@@ -118,53 +120,6 @@ fn is_false(b: &bool) -> bool {
 pub struct Imprint {
     pub center: Point,
     pub radius: f32,
-}
-
-/// The approved document, exactly one of three forms.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApprovedSource {
-    /// `approved_text`: the text inline.
-    Text(String),
-    /// `approved_text_file`: a UTF-8 text file, relative to the manifest.
-    TextFile(PathBuf),
-    /// `approved_images`: page images of the approved document, relative to the manifest;
-    /// their texts are joined with a form feed (`\f`).
-    Images(Vec<PathBuf>),
-}
-
-/// Why the approved fields of a case or a job do not name one document.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ApprovedFieldsError {
-    #[error("exactly one of approved_text, approved_text_file, approved_images is required, found {0:?}")]
-    Count(Vec<&'static str>),
-    #[error("approved_images is empty")]
-    NoPages,
-}
-
-impl ApprovedSource {
-    /// The document named by a manifest line's three approved fields, exactly one of which
-    /// is given (cases and `sealcheck verify --manifest` jobs share the rule).
-    pub fn from_fields(
-        text: Option<String>,
-        file: Option<PathBuf>,
-        images: Option<Vec<PathBuf>>,
-    ) -> Result<Self, ApprovedFieldsError> {
-        let found: Vec<&'static str> = [
-            ("approved_text", text.is_some()),
-            ("approved_text_file", file.is_some()),
-            ("approved_images", images.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, given)| given.then_some(name))
-        .collect();
-        match (text, file, images) {
-            (Some(t), None, None) => Ok(ApprovedSource::Text(t)),
-            (None, Some(p), None) => Ok(ApprovedSource::TextFile(p)),
-            (None, None, Some(v)) if v.is_empty() => Err(ApprovedFieldsError::NoPages),
-            (None, None, Some(v)) => Ok(ApprovedSource::Images(v)),
-            _ => Err(ApprovedFieldsError::Count(found)),
-        }
-    }
 }
 
 /// One case of a manifest.
@@ -382,12 +337,8 @@ pub enum LineError {
 /// Errors of loading and resolving a manifest.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] ManifestError),
     #[error("{path}:{line}")]
     Line {
         path: PathBuf,
@@ -403,27 +354,10 @@ pub enum CaseError {
     },
     #[error("{path}: the manifest holds no case")]
     Empty { path: PathBuf },
-    #[error("case {id}: {path} must be relative to the manifest")]
-    AbsolutePath { id: String, path: PathBuf },
     #[error("case {id}: image {path} does not exist")]
     MissingImage { id: String, path: PathBuf },
     #[error("case {id}: approved file {path} does not exist")]
     MissingApproved { id: String, path: PathBuf },
-    #[error("case {id}: cannot read approved text {path}")]
-    ApprovedText {
-        id: String,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// The approved document with its paths resolved.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Approved {
-    Text(String),
-    /// Page images, in order; their texts are to be joined with `\f`.
-    Images(Vec<PathBuf>),
 }
 
 /// A case whose files were found.
@@ -431,121 +365,73 @@ pub enum Approved {
 pub struct ResolvedCase<'a> {
     pub case: &'a Case,
     pub image: PathBuf,
-    pub approved: Approved,
 }
 
-/// A loaded manifest.
+/// A loaded case manifest.
 #[derive(Debug, Clone)]
 pub struct Manifest {
-    pub path: PathBuf,
-    /// The folder relative paths are resolved against.
-    pub dir: PathBuf,
+    file: manifest::Manifest,
     pub cases: Vec<Case>,
 }
 
 impl Manifest {
     /// Read and check a JSONL manifest (blank lines are skipped). Files are not touched yet.
     pub fn load(path: impl AsRef<Path>) -> Result<Manifest, CaseError> {
-        let path = path.as_ref().to_path_buf();
-        let text = std::fs::read_to_string(&path).map_err(|source| CaseError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        Manifest::parse(&path, &text)
+        Manifest::from_lines(manifest::Manifest::read(path.as_ref())?)
     }
 
     /// Parse manifest text as if read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Manifest, CaseError> {
+        Manifest::from_lines(manifest::Manifest::parse(path, text))
+    }
+
+    fn from_lines(file: manifest::Manifest) -> Result<Manifest, CaseError> {
         let mut cases = Vec::new();
         let mut ids = BTreeSet::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let case = Case::from_json_line(line).map_err(|source| CaseError::Line {
-                path: path.to_path_buf(),
-                line: i + 1,
-                source,
-            })?;
+        for (line, text) in &file.lines {
+            let at = |source| CaseError::Line { path: file.path.clone(), line: *line, source };
+            let case = Case::from_json_line(text).map_err(at)?;
             if !ids.insert(case.id.clone()) {
-                return Err(CaseError::DuplicateId {
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    id: case.id,
-                });
+                return Err(CaseError::DuplicateId { path: file.path.clone(), line: *line, id: case.id });
             }
             cases.push(case);
         }
         if cases.is_empty() {
-            return Err(CaseError::Empty {
-                path: path.to_path_buf(),
-            });
+            return Err(CaseError::Empty { path: file.path });
         }
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(Manifest {
-            path: path.to_path_buf(),
-            dir,
-            cases,
-        })
+        Ok(Manifest { file, cases })
     }
 
-    fn rel(&self, case: &Case, p: &Path) -> Result<PathBuf, CaseError> {
-        if p.is_absolute() {
-            return Err(CaseError::AbsolutePath {
-                id: case.id.clone(),
-                path: p.to_path_buf(),
-            });
-        }
-        Ok(self.dir.join(p))
+    pub fn path(&self) -> &Path {
+        &self.file.path
     }
 
-    /// Resolve a case's image and approved document; reads an approved text file.
+    /// Where a path a case names lies (see [`manifest::Manifest::path_of`]).
+    pub fn path_of(&self, path: &Path) -> PathBuf {
+        self.file.path_of(path)
+    }
+
+    /// A case's capture and approved document, read as `verify --manifest` reads a job's.
+    pub fn load_job(&self, case: &Case) -> Result<manifest::LoadedJob, ManifestError> {
+        let job = manifest::Job { id: case.id.clone(), image: case.image.clone(), approved: case.approved.clone() };
+        self.file.load(&job)
+    }
+
+    /// Check that a case's image and approved files exist.
     pub fn resolve<'a>(&self, case: &'a Case) -> Result<ResolvedCase<'a>, CaseError> {
-        let image = self.rel(case, &case.image)?;
+        let image = self.path_of(&case.image);
         if !image.is_file() {
-            return Err(CaseError::MissingImage {
-                id: case.id.clone(),
-                path: image,
-            });
+            return Err(CaseError::MissingImage { id: case.id.clone(), path: image });
         }
-        let approved = match &case.approved {
-            ApprovedSource::Text(t) => Approved::Text(t.clone()),
-            ApprovedSource::TextFile(p) => {
-                let path = self.rel(case, p)?;
-                if !path.is_file() {
-                    return Err(CaseError::MissingApproved {
-                        id: case.id.clone(),
-                        path,
-                    });
-                }
-                let text =
-                    std::fs::read_to_string(&path).map_err(|source| CaseError::ApprovedText {
-                        id: case.id.clone(),
-                        path: path.clone(),
-                        source,
-                    })?;
-                Approved::Text(text)
-            }
-            ApprovedSource::Images(v) => {
-                let mut out = Vec::with_capacity(v.len());
-                for p in v {
-                    let path = self.rel(case, p)?;
-                    if !path.is_file() {
-                        return Err(CaseError::MissingApproved {
-                            id: case.id.clone(),
-                            path,
-                        });
-                    }
-                    out.push(path);
-                }
-                Approved::Images(out)
-            }
+        let files: &[PathBuf] = match &case.approved {
+            ApprovedSource::Text(_) => &[],
+            ApprovedSource::TextFile(p) => std::slice::from_ref(p),
+            ApprovedSource::Images(v) => v,
         };
-        Ok(ResolvedCase {
-            case,
-            image,
-            approved,
-        })
+        if let Some(path) = files.iter().map(|p| self.path_of(p)).find(|p| !p.is_file()) {
+            return Err(CaseError::MissingApproved { id: case.id.clone(), path });
+        }
+        Ok(ResolvedCase { case, image })
     }
 
     /// Resolve every case; the first failure is returned.
@@ -829,7 +715,7 @@ mod tests {
         ));
         assert!(matches!(
             Manifest::load("/nowhere/x.jsonl"),
-            Err(CaseError::Io { .. })
+            Err(CaseError::Read(ManifestError::Io { .. }))
         ));
     }
 }

@@ -1,0 +1,205 @@
+//! Workers that own their state (an engine and its sessions), fed from one bounded queue.
+//!
+//! ONNX sessions need `&mut` to run, and on these 2-core machines one 2-thread session
+//! reads pages only about 1.5× as fast as a 1-thread one, so throughput comes from several
+//! engines reading different pages at once ([`PoolConfig::workers`]). Each worker thread
+//! owns one `W` for its whole life; a task is a closure run on whichever worker is free,
+//! and its result comes back on a oneshot channel of its own ([`Reply`]), which async code
+//! awaits and blocking code waits on. The queue is bounded: a full queue is answered at
+//! once ([`Pool::try_submit`]) or waited for ([`Pool::submit`]), so memory stays bounded
+//! however fast work arrives. While one worker decodes or post-processes, the other's
+//! model runs, which keeps that work off the critical path.
+//!
+//! The pool knows nothing of what its workers hold, so the runtime sits below the reading
+//! pipeline that uses it. Dropping the pool closes the queue, lets the workers finish what
+//! was queued and joins them.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use super::config::cores;
+
+/// How many workers a pool runs and how many tasks may wait for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolConfig {
+    /// Workers, each with its own sessions; 0 is one per core.
+    pub workers: usize,
+    /// Tasks that may wait for a free worker; 0 is two per worker.
+    pub queue: usize,
+}
+
+impl PoolConfig {
+    pub fn workers(&self) -> usize {
+        if self.workers > 0 { self.workers } else { cores() }
+    }
+
+    pub fn queue(&self) -> usize {
+        if self.queue > 0 { self.queue } else { 2 * self.workers() }
+    }
+}
+
+type Task<W> = Box<dyn FnOnce(&mut W) + Send>;
+
+/// A task panicked (a bug): its worker survived, but the task has no result.
+#[derive(Debug, thiserror::Error)]
+#[error("a worker's task panicked; this is a bug in sealcheck")]
+pub struct Lost;
+
+/// The queue was full; the task was not taken.
+#[derive(Debug, thiserror::Error)]
+#[error("all {workers} workers are busy and {queued} tasks are waiting")]
+pub struct Busy {
+    pub workers: usize,
+    pub queued: usize,
+}
+
+/// A task's result, once a worker has run it: await it, or [`Reply::wait`] for it.
+pub struct Reply<R>(oneshot::Receiver<R>);
+
+impl<R> Reply<R> {
+    /// Block the calling thread until the result arrives. Not for async code, which awaits.
+    pub fn wait(self) -> Result<R, Lost> {
+        self.0.blocking_recv().map_err(|_| Lost)
+    }
+}
+
+impl<R> Future for Reply<R> {
+    type Output = Result<R, Lost>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map_err(|_| Lost)
+    }
+}
+
+pub struct Pool<W> {
+    queue: Option<SyncSender<Task<W>>>,
+    workers: Vec<JoinHandle<()>>,
+    capacity: usize,
+}
+
+impl<W: Send + 'static> Pool<W> {
+    /// Start `config.workers()` workers, each owning what `make(index)` builds, and a queue
+    /// of `config.queue()` waiting tasks. Every worker's state is built before any thread
+    /// starts, so a model that cannot load is reported here, not at the first task.
+    pub fn start<E>(config: &PoolConfig, make: impl FnMut(usize) -> Result<W, E>) -> Result<Self, E> {
+        let states = (0..config.workers()).map(make).collect::<Result<Vec<W>, E>>()?;
+        let capacity = config.queue();
+        let (queue, tasks) = mpsc::sync_channel::<Task<W>>(capacity);
+        let tasks = Arc::new(Mutex::new(tasks));
+        let workers = states
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut state)| {
+                let tasks = Arc::clone(&tasks);
+                std::thread::Builder::new()
+                    .name(format!("sealcheck-worker-{i}"))
+                    .spawn(move || {
+                        loop {
+                            // The lock is held only while taking a task, never while running it.
+                            let next = tasks.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                            match next {
+                                Ok(task) => task(&mut state),
+                                Err(_) => break,
+                            }
+                        }
+                    })
+                    .expect("the OS starts a worker thread")
+            })
+            .collect();
+        Ok(Pool { queue: Some(queue), workers, capacity })
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Queue `task`, waiting while the queue is full.
+    pub fn submit<R, F>(&self, task: F) -> Reply<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut W) -> R + Send + 'static,
+    {
+        let (reply, result) = oneshot::channel();
+        self.sender()
+            .send(wrap(task, reply))
+            .unwrap_or_else(|_| unreachable!("workers run until the pool is dropped"));
+        Reply(result)
+    }
+
+    /// Queue `task` unless the queue is full, so that an overloaded caller is told at once.
+    pub fn try_submit<R, F>(&self, task: F) -> Result<Reply<R>, Busy>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut W) -> R + Send + 'static,
+    {
+        let (reply, result) = oneshot::channel();
+        match self.sender().try_send(wrap(task, reply)) {
+            Ok(()) => Ok(Reply(result)),
+            Err(TrySendError::Full(_)) => Err(Busy { workers: self.workers(), queued: self.capacity }),
+            Err(TrySendError::Disconnected(_)) => unreachable!("workers run until the pool is dropped"),
+        }
+    }
+
+    /// Run `task` on every item, on all workers, yielding the results in the items' order.
+    /// At most `2 × workers + capacity` results are in flight, so a long input streams.
+    pub fn map<I, T, R, F>(&self, items: I, task: F) -> impl Iterator<Item = Result<R, Lost>>
+    where
+        I: IntoIterator<Item = T>,
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(&mut W, T) -> R + Send + Sync + 'static,
+    {
+        let task = Arc::new(task);
+        let window = 2 * self.workers() + self.capacity;
+        let mut items = items.into_iter();
+        let mut pending: VecDeque<Reply<R>> = VecDeque::new();
+        std::iter::from_fn(move || {
+            while pending.len() < window {
+                let Some(item) = items.next() else { break };
+                let task = Arc::clone(&task);
+                pending.push_back(self.submit(move |state| task(state, item)));
+            }
+            Some(pending.pop_front()?.wait())
+        })
+    }
+
+    fn sender(&self) -> &SyncSender<Task<W>> {
+        self.queue.as_ref().expect("the queue is open until drop")
+    }
+}
+
+fn wrap<W, R, F>(task: F, reply: oneshot::Sender<R>) -> Task<W>
+where
+    R: Send + 'static,
+    F: FnOnce(&mut W) -> R + Send + 'static,
+{
+    Box::new(move |state| {
+        // The caller may have stopped waiting (a client gone, a deadline passed): the task
+        // is then not worth running.
+        if reply.is_closed() {
+            return;
+        }
+        // A panic drops `reply`, which the caller sees as `Lost`; the worker goes on.
+        if let Ok(result) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(state))) {
+            let _ = reply.send(result);
+        }
+    })
+}
+
+impl<W> Drop for Pool<W> {
+    fn drop(&mut self) {
+        self.queue = None;
+        for worker in self.workers.drain(..) {
+            // Tasks catch their own panics, so a worker only ends when the queue closes.
+            let _ = worker.join();
+        }
+    }
+}

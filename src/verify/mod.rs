@@ -1,0 +1,246 @@
+//! Verification: one capture judged against its approved document, with provenance.
+//!
+//! A [`Verifier`] is the entry point every caller shares (the CLI's `verify`, its
+//! `--manifest` runs, and a service): it owns a pool of workers, each with its engine and
+//! the model set's recognisers for second opinions (all loaded at start, so a model error
+//! shows there, not at the hundredth request), the approved-document cache and the default
+//! policy. [`Verifier::submit`] queues a [`Request`] without blocking and answers overload
+//! at once; the [`Pending`] reply is a future for async callers, or is waited on.
+//!
+//! The approved document arrives as text or as page images. Page images are read with the
+//! same engine as the capture and cached by content hash ([`ApprovedCache`]): a backend
+//! presses many times against one approved document, and reading it costs as much as
+//! reading a capture. The approved text is then prepared for comparison once per request
+//! ([`ApprovedText`]) and used by every judgement of it, the trials included.
+//!
+//! A capture that does not match gets a second look where the compare layer finds approved
+//! text missing right past a line's end, then second opinions on the lines that disagree
+//! (`trials`). A [`Report`] carries everything needed to trust or reproduce the verdict
+//! later: the capture's SHA-256, the model set and its checksums, the policy (inside the
+//! verdict) and the program version.
+
+mod cache;
+mod trials;
+
+pub use cache::ApprovedCache;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::compare::{ApprovedText, Outcome, Policy, Verdict};
+use crate::error::{Error, Result};
+use crate::read::{Engine, EngineConfig, Page, Profile};
+use crate::runtime::models::{ModelSet, Recogniser, sha256_hex};
+use crate::runtime::pool::{Pool, PoolConfig, Reply};
+use trials::Judgement;
+
+/// The approved document of one verification.
+#[derive(Debug, Clone)]
+pub enum Approved {
+    Text(String),
+    /// Encoded page images, in order; their texts are joined with `\f`.
+    Pages(Vec<Vec<u8>>),
+}
+
+/// One press to judge.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The capture's encoded bytes, as the seal's camera sent them.
+    pub capture: Vec<u8>,
+    pub approved: Approved,
+    /// Overrides of the verifier's policy; built by [`Policy::with_overrides`], so they only
+    /// tighten it.
+    pub policy: Option<Policy>,
+    /// When the caller stops waiting: a request still queued then is answered
+    /// [`Error::Deadline`] without being read.
+    pub deadline: Option<Instant>,
+}
+
+impl Request {
+    pub fn new(capture: Vec<u8>, approved: Approved) -> Self {
+        Self { capture, approved, policy: None, deadline: None }
+    }
+}
+
+/// Where a result came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    /// SHA-256 of the capture's bytes as received.
+    pub image_sha256: String,
+    pub model_set: String,
+    /// SHA-256 of each model file, by role.
+    pub model_sha256: BTreeMap<String, String>,
+    pub version: &'static str,
+}
+
+/// A verdict with the reading it was judged on and its provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub provenance: Provenance,
+    pub verdict: Verdict,
+    /// The approved text compared against; for page images, what was read from them.
+    pub approved_text: Arc<str>,
+    pub page: Page,
+}
+
+/// How a verifier reads and judges.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    pub engine: EngineConfig,
+    pub pool: PoolConfig,
+    /// The policy of requests that carry none.
+    pub policy: Policy,
+    /// Approved documents given as page images whose texts are kept.
+    pub approved_documents: usize,
+}
+
+impl VerifierConfig {
+    pub fn new(profile: Profile) -> Self {
+        Self {
+            engine: EngineConfig::new(profile),
+            pool: profile.pool(),
+            policy: Policy::default(),
+            approved_documents: 64,
+        }
+    }
+}
+
+/// What one worker owns: its engine, and the recognisers it asks for second opinions.
+struct Worker {
+    engine: Engine,
+    opinions: Vec<Recogniser>,
+}
+
+/// Judges captures against their approved documents on a pool of workers.
+pub struct Verifier {
+    pool: Pool<Worker>,
+    cache: Arc<ApprovedCache>,
+    policy: Arc<Policy>,
+    models: ModelSet,
+    /// The roles of the second opinions' rec files, in the order they are asked.
+    roles: Arc<[String]>,
+}
+
+impl Verifier {
+    /// Load every worker's sessions, second opinions included, and start the workers.
+    pub fn start(models: ModelSet, config: VerifierConfig) -> Result<Self> {
+        let workers = config.pool.workers();
+        let threads = config.engine.runtime.threads_per_session(workers);
+        let pool = Pool::start(&config.pool, |_| -> Result<Worker> {
+            let engine = Engine::sharing(models.clone(), config.engine.clone(), workers)?;
+            let opinions = models.second_opinions(&config.engine.runtime, threads)?;
+            Ok(Worker { engine, opinions })
+        })?;
+        Ok(Self {
+            pool,
+            cache: Arc::new(ApprovedCache::new(config.approved_documents)),
+            policy: Arc::new(config.policy),
+            roles: models.second_opinion_roles().map(String::from).collect(),
+            models,
+        })
+    }
+
+    pub fn models(&self) -> &ModelSet {
+        &self.models
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn workers(&self) -> usize {
+        self.pool.workers()
+    }
+
+    /// Queue `request` unless every worker is busy and the queue is full, which is answered
+    /// at once with [`Error::Overloaded`].
+    pub fn submit(&self, request: Request) -> Result<Pending> {
+        Ok(Pending(self.pool.try_submit(self.task(request))?))
+    }
+
+    /// Queue `request`, waiting for room in the queue: for batch callers, whose own pace
+    /// is the back-pressure.
+    pub fn submit_waiting(&self, request: Request) -> Pending {
+        Pending(self.pool.submit(self.task(request)))
+    }
+
+    /// Judge one request, blocking the calling thread until it is done.
+    pub fn verify(&self, request: Request) -> Result<Report> {
+        self.submit_waiting(request).wait()
+    }
+
+    fn task(&self, request: Request) -> impl FnOnce(&mut Worker) -> Result<Report> + Send + 'static {
+        let (cache, policy, roles) = (Arc::clone(&self.cache), Arc::clone(&self.policy), Arc::clone(&self.roles));
+        move |worker| {
+            if request.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Err(Error::Deadline);
+            }
+            let policy = request.policy.as_ref().unwrap_or(&policy);
+            worker.verify(&cache, &request.capture, &request.approved, policy, &roles)
+        }
+    }
+}
+
+impl Worker {
+    /// Read `capture` and judge it against `approved` under `policy`.
+    fn verify(
+        &mut self,
+        cache: &ApprovedCache,
+        capture: &[u8],
+        approved: &Approved,
+        policy: &Policy,
+        roles: &[String],
+    ) -> Result<Report> {
+        let engine = &mut self.engine;
+        let text: Arc<str> = match approved {
+            Approved::Text(text) => text.as_str().into(),
+            Approved::Pages(pages) => cache.text(engine, pages)?,
+        };
+        let approved = ApprovedText::new(text, policy);
+        let (image, page) = engine.read_encoded(capture)?;
+        let (verdict, ends) = approved.compare_with_ends(&page.lines);
+        let mut judgement = Judgement { approved: &approved, image: &image, page, verdict };
+        if !ends.is_empty() {
+            judgement.look_past_ends(engine, &ends)?;
+        }
+        if judgement.verdict.outcome != Outcome::Match {
+            judgement.second_opinions(engine, &mut self.opinions, roles)?;
+        }
+        let Judgement { page, verdict, .. } = judgement;
+        let provenance = provenance(engine.models(), capture);
+        Ok(Report { provenance, verdict, approved_text: Arc::clone(approved.text()), page })
+    }
+}
+
+fn provenance(models: &ModelSet, capture: &[u8]) -> Provenance {
+    Provenance {
+        image_sha256: sha256_hex(capture),
+        model_set: models.name.clone(),
+        model_sha256: models.checksums.iter().cloned().collect(),
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+/// A request's report, once a worker has judged it: await it, or [`Pending::wait`] for it.
+pub struct Pending(Reply<Result<Report>>);
+
+impl Pending {
+    /// Block the calling thread until the report arrives. Not for async code, which awaits.
+    pub fn wait(self) -> Result<Report> {
+        self.0.wait()?
+    }
+}
+
+impl Future for Pending {
+    type Output = Result<Report>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|reply| reply?)
+    }
+}
