@@ -67,3 +67,22 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::decode::DecodeError;
+
+    #[test]
+    fn each_error_says_whose_trouble_it_is() {
+        let decode = || Error::Decode(DecodeError::UnknownFormat);
+        assert_eq!(decode().kind(), ErrorKind::Invalid);
+        let page = Error::ApprovedPage { page: 2, source: Box::new(decode()) };
+        assert_eq!(page.kind(), ErrorKind::Invalid, "an approved page's trouble is its own");
+        assert_eq!(Error::from(Busy { workers: 2, queued: 4 }).kind(), ErrorKind::Overloaded);
+        assert_eq!(Error::Deadline.kind(), ErrorKind::Deadline);
+        assert_eq!(Error::from(Lost).kind(), ErrorKind::Internal);
+        let missing = ModelError::Missing { path: "models/default/rec.onnx".into() };
+        assert_eq!(Error::from(missing).kind(), ErrorKind::Internal);
+    }
+}

@@ -85,6 +85,25 @@ pub(crate) fn tokens(mask: &[bool]) -> Vec<Range<usize>> {
     out
 }
 
+/// Whether a symbol carries part of a critical token's value: digits, numerals, units and
+/// letters do; pauses, brackets and currency signs only format it, and so does the `整`
+/// closing a written amount (壹万元整 and 壹万元 are the same sum), which the recogniser
+/// reads poorly at a line's end.
+pub(crate) fn bears_value(c: char) -> bool {
+    c.is_alphanumeric() && c != '整'
+}
+
+/// Whether approved symbol `s` may be read as another of its confusable group at a
+/// confusable swap's cost: anywhere but on a value a critical token holds.
+pub(crate) fn swappable(s: &Sym, critical: bool) -> bool {
+    s.group != 0 && !(critical && bears_value(s.ch))
+}
+
+/// Digits and Chinese numerals, the symbols an amount's value is written in.
+pub(crate) fn is_numeral(c: char) -> bool {
+    c.is_numeric() || "〇零一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟".contains(c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::normalise::fold;

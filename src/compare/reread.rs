@@ -19,9 +19,11 @@
 use serde::Serialize;
 
 use super::align::Op;
+use super::approved::ApprovedText;
 use super::normalise::{Sym, fold};
+use super::observed::{Observed, keyed_candidates};
 use super::policy::Policy;
-use crate::read::page::{Char, Line, Step};
+use crate::read::page::{Char, Line};
 
 /// Most symbols either side of one difference that may be re-read: OCR noise misreads a
 /// character or two, a longer run is a change (or a line the recogniser lost), and the
@@ -30,19 +32,6 @@ const MAX_REREAD: usize = 3;
 
 /// Log-probability floor, so that a candidate with probability 0 stays comparable.
 const LN_FLOOR: f32 = -30.0;
-
-/// What the compare layer knows of the two sides, for re-reading.
-pub(crate) struct Sides<'a> {
-    pub lines: &'a [Line],
-    pub obs: &'a [Sym],
-    pub obs_critical: &'a [bool],
-    /// The approved text as submitted, and the byte offset of each of its chars (plus its
-    /// length), for the evidence.
-    pub approved: &'a str,
-    pub char_bytes: &'a [usize],
-    pub app: &'a [Sym],
-    pub app_critical: &'a [bool],
-}
 
 /// A difference taken as the approved text because the recogniser, asked again, found that
 /// spelling nearly as likely: the evidence of what was read first.
@@ -118,34 +107,39 @@ impl Spelling {
 
 /// The lines with every difference the recogniser nearly read as approved re-read so, and
 /// what was re-read; `None` when no difference was.
-pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<Line>, Vec<Reread>)> {
+pub(crate) fn reread(
+    approved: &ApprovedText,
+    observed: &Observed,
+    ops: &[Op],
+    policy: &Policy,
+) -> Option<(Vec<Line>, Vec<Reread>)> {
     // Position of each observed symbol within its line.
-    let mut pos = vec![0usize; sides.obs.len()];
-    let mut count = vec![0usize; sides.lines.len()];
-    for (i, s) in sides.obs.iter().enumerate() {
+    let mut pos = vec![0usize; observed.syms.len()];
+    let mut count = vec![0usize; observed.lines.len()];
+    for (i, s) in observed.syms.iter().enumerate() {
         pos[i] = count[s.src];
         count[s.src] += 1;
     }
     let runs: Vec<Run> =
         runs(ops).into_iter().filter(|r| r.observed.len() <= MAX_REREAD && r.approved.len() <= MAX_REREAD).collect();
-    let places: Vec<Vec<(usize, usize, usize)>> = runs.iter().map(|r| r.places(sides.obs, &pos)).collect();
+    let places: Vec<Vec<(usize, usize, usize)>> = runs.iter().map(|r| r.places(&observed.syms, &pos)).collect();
     // Only lines a difference may be re-read in are spelled out.
-    let mut touched = vec![false; sides.lines.len()];
+    let mut touched = vec![false; observed.lines.len()];
     for &(l, _, _) in places.iter().flatten() {
         touched[l] = true;
     }
-    let mut spellings: Vec<Option<Spelling>> = (0..sides.lines.len())
-        .map(|l| if touched[l] { Spelling::of(&sides.lines[l], count[l]) } else { None })
+    let mut spellings: Vec<Option<Spelling>> = (0..observed.lines.len())
+        .map(|l| if touched[l] { Spelling::of(&observed.lines[l], count[l]) } else { None })
         .collect();
     let mut rereads = Vec::new();
     for (run, places) in runs.iter().zip(places) {
         let critical =
-            run.observed.iter().any(|&i| sides.obs_critical[i]) || run.approved.iter().any(|&j| sides.app_critical[j]);
+            run.observed.iter().any(|&i| observed.critical[i]) || run.approved.iter().any(|&j| approved.critical[j]);
         let limit = if critical { policy.max_critical_reread_loss } else { policy.max_reread_loss };
         let new: Vec<Label> = run
             .approved
             .iter()
-            .map(|&j| Label { key: sides.app[j].key, source: Source::Approved(sides.app[j].ch) })
+            .map(|&j| Label { key: approved.syms[j].key, source: Source::Approved(approved.syms[j].ch) })
             .collect();
         for (l, at, len) in places {
             let Some(spelling) = spellings[l].as_mut() else { continue };
@@ -158,7 +152,7 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
             let Some(path) = spelling.lattice.best(&labels) else { continue };
             let loss = spelling.path.score - path.score;
             if loss <= limit {
-                let line = &sides.lines[l];
+                let line = &observed.lines[l];
                 let read = spelling.labels[from..from + len]
                     .iter()
                     .map(|label| match label.source {
@@ -167,8 +161,8 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
                     })
                     .collect();
                 let [from, to] = run.approved_range();
-                let (span, approved) = super::approved_text(sides.approved, sides.app, sides.char_bytes, from, to);
-                rereads.push(Reread { line: l, read, approved, approved_span: span, loss });
+                let (span, text) = approved.excerpt(from, to);
+                rereads.push(Reread { line: l, read, approved: text, approved_span: span, loss });
                 spelling.shift += new.len() as isize - len as isize;
                 (spelling.labels, spelling.path, spelling.changed) = (labels, path, true);
                 break;
@@ -178,7 +172,7 @@ pub(crate) fn reread(sides: &Sides, ops: &[Op], policy: &Policy) -> Option<(Vec<
     if rereads.is_empty() {
         return None;
     }
-    let lines = sides
+    let lines = observed
         .lines
         .iter()
         .zip(spellings)
@@ -298,27 +292,6 @@ fn respell(line: &Line, spelling: &Spelling) -> Line {
     Line { text: chars.iter().map(|c| c.text.as_str()).collect(), chars, ..line.clone() }
 }
 
-/// One CTC step's probabilities by comparison key: the blank's, with the candidates that
-/// fold to nothing (a space), and each symbol's, summed over the candidates that fold to it
-/// (`。` and `.` are one symbol: the symbol is as likely as both). `syms` is scratch space.
-pub(super) fn keyed_candidates(step: &Step, syms: &mut Vec<Sym>) -> (f32, Vec<(char, f32)>) {
-    let mut blank = step.blank;
-    let mut keyed: Vec<(char, f32)> = Vec::new();
-    for &(c, p) in step.candidates.iter().filter(|&&(_, p)| p > 0.0) {
-        syms.clear();
-        fold(std::iter::once((0, c)), syms);
-        match syms.as_slice() {
-            [] => blank += p,
-            [s] => match keyed.iter_mut().find(|(k, _)| *k == s.key) {
-                Some(slot) => slot.1 += p,
-                None => keyed.push((s.key, p)),
-            },
-            _ => {}
-        }
-    }
-    (blank, keyed)
-}
-
 /// A line's CTC steps in log space, candidates by comparison key.
 struct Lattice {
     /// ln p(blank) per step; candidates that fold to nothing (a space) count as blank.
@@ -416,7 +389,7 @@ impl Lattice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::page::STEP_CANDIDATES;
+    use crate::read::page::{STEP_CANDIDATES, Step};
 
     /// A line whose steps each hold the given (char, probability) candidates, blank the rest.
     fn line(steps: &[&[(char, f32)]]) -> Line {

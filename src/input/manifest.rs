@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::read_input;
-use crate::verify::Approved;
+use crate::verify::request::Approved;
 
 /// The approved document as a manifest line names it.
 #[derive(Debug, Clone, PartialEq)]

@@ -127,7 +127,7 @@ pub struct DetConfig {
     /// `RETR_LIST` does; this yields duplicate boxes inside lines.
     pub hole_contours: bool,
     /// Survey first at the image's own size, long side at most this, and detect again
-    /// larger only if the text is small there (see `engine::find_lines`). `None`: one pass
+    /// larger only if the text is small there (see `detect::find_lines`). `None`: one pass
     /// at the reference's size.
     pub survey_side: Option<u32>,
     /// The median line-box height, in the detector's pixels, below which a page is
