@@ -4,10 +4,10 @@
 //! JSON) are kept, so `{:#}` prints the whole chain. [`Error::kind`] says whose trouble it
 //! is, which is all a service needs to choose a status code, in one place.
 
+use crate::compare::PolicyError;
 use crate::input::manifest::ManifestError;
 use crate::read::decode::DecodeError;
 use crate::read::recognise::RecogniseError;
-use crate::compare::PolicyError;
 use crate::runtime::models::ModelError;
 use crate::runtime::pool::{Busy, Lost};
 

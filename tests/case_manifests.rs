@@ -9,10 +9,7 @@ use sealcheck::eval::cases::{CaptureKind, Expected, Framing, Manifest, TamperKin
 const SPLITS: [&str; 2] = ["tune", "test"];
 
 fn manifest_path(split: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/cases")
-        .join(split)
-        .join("cases.jsonl")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/cases").join(split).join("cases.jsonl")
 }
 
 fn load(split: &str) -> Manifest {
@@ -27,12 +24,7 @@ fn every_manifest_parses_and_its_files_exist() {
         assert_eq!(resolved.len(), m.cases.len());
         for r in &resolved {
             let len = std::fs::metadata(&r.image).unwrap().len();
-            assert!(
-                len > 1000,
-                "{}: image {} is only {len} bytes",
-                r.case.id,
-                r.image.display()
-            );
+            assert!(len > 1000, "{}: image {} is only {len} bytes", r.case.id, r.image.display());
         }
     }
 }
@@ -49,34 +41,16 @@ fn cases_are_consistent() {
                 Expected::Mismatch => assert!(visible, "{id}: MISMATCH without a visible tamper"),
                 Expected::Match => assert!(!visible, "{id}: MATCH with a visible tamper"),
                 Expected::Unreadable => {
-                    assert_ne!(
-                        c.capture,
-                        CaptureKind::Document,
-                        "{id}: UNREADABLE document capture"
-                    );
+                    assert_ne!(c.capture, CaptureKind::Document, "{id}: UNREADABLE document capture");
                     assert!(c.tamper.is_none(), "{id}: UNREADABLE with a tamper");
-                    assert!(
-                        c.visible_lines.is_empty() && c.cut_lines.is_empty(),
-                        "{id}: UNREADABLE with lines"
-                    );
+                    assert!(c.visible_lines.is_empty() && c.cut_lines.is_empty(), "{id}: UNREADABLE with lines");
                 }
             }
             if c.capture != CaptureKind::Document {
-                assert_eq!(
-                    c.expected,
-                    Expected::Unreadable,
-                    "{id}: {:?} must be UNREADABLE",
-                    c.capture
-                );
+                assert_eq!(c.expected, Expected::Unreadable, "{id}: {:?} must be UNREADABLE", c.capture);
             }
-            assert!(
-                c.template.is_some() && c.font.is_some(),
-                "{id}: template and font are recorded"
-            );
-            let (w, h) = (
-                c.width.expect("width") as f32,
-                c.height.expect("height") as f32,
-            );
+            assert!(c.template.is_some() && c.font.is_some(), "{id}: template and font are recorded");
+            let (w, h) = (c.width.expect("width") as f32, c.height.expect("height") as f32);
             for l in &c.visible_lines {
                 for [x, y] in l.quad {
                     assert!(
@@ -89,19 +63,11 @@ fn cases_are_consistent() {
             }
             for l in &c.cut_lines {
                 let inside = l.inside.expect("cut lines record `inside`");
-                assert!(
-                    (0.0..1.0).contains(&inside),
-                    "{id}: cut line inside share {inside}"
-                );
+                assert!((0.0..1.0).contains(&inside), "{id}: cut line inside share {inside}");
             }
             if let Some(t) = &c.tamper {
                 assert!(!t.detail.is_empty(), "{id}: tamper without detail");
-                if t.visible
-                    && matches!(
-                        t.kind,
-                        TamperKind::Digit | TamperKind::Amount | TamperKind::Swap
-                    )
-                {
+                if t.visible && matches!(t.kind, TamperKind::Digit | TamperKind::Amount | TamperKind::Swap) {
                     // The changed characters are in the frame; their line may be cut
                     // elsewhere (testdata/README.md, "What `expected` means").
                     let shown = c.visible_lines.iter().chain(&c.cut_lines).any(|l| l.changed);
@@ -121,15 +87,8 @@ fn case_mix_meets_the_minimums() {
         let short = mix.shortfalls();
         assert!(short.is_empty(), "{split}: {}", short.join("; "));
         assert_eq!(mix.band + mix.phone, mix.total);
-        assert!(
-            mix.matches > 0 && mix.mismatches > 0 && mix.unreadable > 0,
-            "{split}: every verdict occurs"
-        );
-        assert!(
-            m.cases
-                .iter()
-                .any(|c| c.framing == Framing::Band && c.expected == Expected::Mismatch)
-        );
+        assert!(mix.matches > 0 && mix.mismatches > 0 && mix.unreadable > 0, "{split}: every verdict occurs");
+        assert!(m.cases.iter().any(|c| c.framing == Framing::Band && c.expected == Expected::Mismatch));
     }
 }
 
@@ -139,14 +98,8 @@ fn test_split_holds_out_templates_and_fonts() {
     let test = case_mix(&load("test").cases);
     let shared_t: BTreeSet<_> = tune.templates.intersection(&test.templates).collect();
     let shared_f: BTreeSet<_> = tune.fonts.intersection(&test.fonts).collect();
-    assert!(
-        shared_t.is_empty(),
-        "templates in both splits: {shared_t:?}"
-    );
-    assert!(
-        shared_f.is_empty(),
-        "font faces in both splits: {shared_f:?}"
-    );
+    assert!(shared_t.is_empty(), "templates in both splits: {shared_t:?}");
+    assert!(shared_f.is_empty(), "font faces in both splits: {shared_f:?}");
     assert!(tune.templates.len() >= 4 && test.templates.len() >= 4);
     assert!(tune.fonts.len() >= 3 && test.fonts.len() >= 3);
 }

@@ -15,13 +15,8 @@ fn ocr_json_prints_one_object_per_image_and_a_bad_file_exits_2_without_stopping_
     let good = eval_real().join("images/rapidocr__test_without_det.jpg");
     let missing = repo().join("testdata/no-such-image.jpg");
     let not_image = repo().join("Cargo.toml");
-    let out = sealcheck(&[
-        "ocr",
-        "--json",
-        missing.to_str().unwrap(),
-        not_image.to_str().unwrap(),
-        good.to_str().unwrap(),
-    ]);
+    let out =
+        sealcheck(&["ocr", "--json", missing.to_str().unwrap(), not_image.to_str().unwrap(), good.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 2, "one sentence per bad file: {stderr}");
@@ -107,7 +102,11 @@ fn verify_exit_codes_follow_the_verdict_and_trouble_is_2() {
     let missing = verify(&scratch.join("missing.jpg"), &approved);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("missing.jpg"));
-    assert_eq!(sealcheck(&["verify", "--image", capture.to_str().unwrap()]).status.code(), Some(2), "no approved document");
+    assert_eq!(
+        sealcheck(&["verify", "--image", capture.to_str().unwrap()]).status.code(),
+        Some(2),
+        "no approved document"
+    );
     std::fs::remove_dir_all(&scratch).unwrap();
 }
 
@@ -137,7 +136,8 @@ fn a_different_document_is_reported_as_foreign_text_with_provenance() {
     assert!(drawn.pixels().any(|p| p.0 == [220, 0, 0]), "foreign lines are boxed red");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["verdict"]["outcome"], "MISMATCH");
-    let kinds: Vec<&str> = report["verdict"]["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        report["verdict"]["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"foreign_text"), "{kinds:?}");
     let provenance = &report["provenance"];
     let sha = sealcheck::runtime::models::sha256_hex(&std::fs::read(&capture).unwrap());
@@ -191,7 +191,8 @@ fn bench_prints_every_section_with_the_reference_ratio() {
     std::fs::create_dir_all(&dir).unwrap();
     // Three captures of the test split, with a reference that took one second for each.
     let split = repo().join("testdata/cases/test");
-    let lines: Vec<String> = std::fs::read_to_string(split.join("cases.jsonl")).unwrap().lines().take(3).map(str::to_owned).collect();
+    let lines: Vec<String> =
+        std::fs::read_to_string(split.join("cases.jsonl")).unwrap().lines().take(3).map(str::to_owned).collect();
     let mut manifest = String::new();
     let mut reference = String::new();
     for line in &lines {
@@ -218,7 +219,16 @@ fn bench_prints_every_section_with_the_reference_ratio() {
     std::fs::remove_dir_all(&dir).unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    for section in ["3 images", "ms per image", "inside the models", "against 1.00:", "recall ours/theirs", "ms per line", "two 1-thread sessions", "after     4 images"] {
+    for section in [
+        "3 images",
+        "ms per image",
+        "inside the models",
+        "against 1.00:",
+        "recall ours/theirs",
+        "ms per line",
+        "two 1-thread sessions",
+        "after     4 images",
+    ] {
         assert!(stdout.contains(section), "no `{section}` in:\n{stdout}");
     }
 }

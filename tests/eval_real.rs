@@ -4,8 +4,8 @@
 mod common;
 
 use common::{engine, eval_real};
-use sealcheck::eval::score::{lcs, normalise};
 use sealcheck::Profile;
+use sealcheck::eval::score::{lcs, normalise};
 use serde_json::Value;
 
 fn jsonl(name: &str) -> Vec<Value> {
@@ -46,7 +46,9 @@ fn reference_profile_agrees_with_rapidocr() {
     assert_eq!(per_image.len(), 39, "the manifest marks 39 images upright");
     let pooled = common_chars as f64 / longer_chars as f64;
     let mean = per_image.iter().sum::<f64>() / per_image.len() as f64;
-    eprintln!("parity: pooled character agreement {pooled:.4} ({common_chars}/{longer_chars}), mean per image {mean:.4}");
+    eprintln!(
+        "parity: pooled character agreement {pooled:.4} ({common_chars}/{longer_chars}), mean per image {mean:.4}"
+    );
     assert!(pooled >= 0.98, "pooled agreement {pooled:.4} is below 0.98");
 }
 

@@ -30,7 +30,10 @@ fn a_corrupt_model_is_refused_with_its_checksum() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(matches!(err, ModelError::Checksum { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("rec.onnx") && message.contains("SHA-256") && message.contains("scripts/setup.py"), "{message}");
+    assert!(
+        message.contains("rec.onnx") && message.contains("SHA-256") && message.contains("scripts/setup.py"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -19,7 +19,8 @@ fn capture(split: &str, id: &str) -> (Vec<u8>, String) {
 }
 
 fn judge_under(policy: &Policy, capture: &[u8], approved: &str) -> Report {
-    let request = Request { policy: Some(policy.clone()), ..Request::new(capture.to_vec(), Approved::Text(approved.to_owned())) };
+    let request =
+        Request { policy: Some(policy.clone()), ..Request::new(capture.to_vec(), Approved::Text(approved.to_owned())) };
     verifier().verify(request).unwrap()
 }
 
@@ -33,11 +34,13 @@ fn judge(capture: &[u8], approved: &str) -> Report {
 #[test]
 fn text_past_a_short_box_is_found_and_text_not_printed_is_not() {
     let (capture, approved) = capture("tune", "tune-0076");
-    let strict = Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(1.0), ..Default::default() }).unwrap();
+    let strict =
+        Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(1.0), ..Default::default() }).unwrap();
     let judge = |capture: &[u8], approved: &str| judge_under(&strict, capture, approved);
     let report = judge(&capture, &approved);
     assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
-    let lengthened: Vec<&str> = report.page.lines.iter().filter(|l| l.flags.lengthened).map(|l| l.text.as_str()).collect();
+    let lengthened: Vec<&str> =
+        report.page.lines.iter().filter(|l| l.flags.lengthened).map(|l| l.text.as_str()).collect();
     assert!(matches!(lengthened[..], [line] if line.ends_with("，乙")), "{lengthened:?}");
     assert!(report.page.timings.second_look > 0.0);
 
@@ -61,7 +64,8 @@ fn a_look_that_reaches_the_frame_cuts_the_line_there() {
     let (capture, approved) = capture("test", "test-0015");
     let report = judge(&capture, &approved);
     assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
-    let cut: Vec<&str> = report.page.lines.iter().filter(|l| l.flags.lengthened && l.flags.cut).map(|l| l.text.as_str()).collect();
+    let cut: Vec<&str> =
+        report.page.lines.iter().filter(|l| l.flags.lengthened && l.flags.cut).map(|l| l.text.as_str()).collect();
     assert!(!cut.is_empty(), "a lengthened line is cut by the frame");
 }
 

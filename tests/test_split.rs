@@ -70,7 +70,10 @@ fn lines_are_read_whole_and_in_order_at_every_rotation() {
             theirs.entry(key).or_default().add(case, &baseline[&case.id].0);
         }
     }
-    eprintln!("{:10} {:>5}  {:>22}  {:>22}  {:>22}", "bucket", "cases", "recall ours/rapidocr", "order ours/rapidocr", "precision ours/rapidocr");
+    eprintln!(
+        "{:10} {:>5}  {:>22}  {:>22}  {:>22}",
+        "bucket", "cases", "recall ours/rapidocr", "order ours/rapidocr", "precision ours/rapidocr"
+    );
     for (bucket, t) in &ours {
         let r = &theirs[bucket];
         eprintln!(
@@ -149,9 +152,19 @@ fn verdicts_on_the_held_out_split() {
     eprintln!("{:34} {:>12} {:>12}", "", "sealcheck", "plain ratio");
     eprintln!("{:34} {:>12.3} {:>12.3}", "verdict accuracy", ours.accuracy(), theirs.accuracy());
     let (n, a) = ours.false_accepts();
-    eprintln!("{:34} {:>12} {:>12}", "false accepts of visible tampers", format!("{a}/{n}"), format!("{}/{}", theirs.false_accepts().1, n));
+    eprintln!(
+        "{:34} {:>12} {:>12}",
+        "false accepts of visible tampers",
+        format!("{a}/{n}"),
+        format!("{}/{}", theirs.false_accepts().1, n)
+    );
     for (kind, (n, a)) in &ours.accepted {
-        eprintln!("{:34} {:>12} {:>12}", format!("  {kind}"), format!("{a}/{n}"), format!("{}/{n}", theirs.accepted[kind].1));
+        eprintln!(
+            "{:34} {:>12} {:>12}",
+            format!("  {kind}"),
+            format!("{a}/{n}"),
+            format!("{}/{n}", theirs.accepted[kind].1)
+        );
     }
     eprintln!(
         "{:34} {:>12} {:>12}",

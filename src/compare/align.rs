@@ -330,7 +330,13 @@ mod tests {
         let (ak, ag) = side(&"甲".repeat(5000));
         let (bk, bg) = side(&"乙".repeat(5000));
         let mut ops = Vec::new();
-        dp(&Side { keys: &bk, groups: &bg, framed: &[] }, &Side { keys: &ak, groups: &ag, framed: &[] }, (0, 0), Ends::default(), &mut ops);
+        dp(
+            &Side { keys: &bk, groups: &bg, framed: &[] },
+            &Side { keys: &ak, groups: &ag, framed: &[] },
+            (0, 0),
+            Ends::default(),
+            &mut ops,
+        );
         assert_eq!(ops.len(), 5000);
         assert!(ops.iter().all(|op| matches!(op, Op::Sub(..))));
     }

@@ -72,7 +72,6 @@ impl ApprovedText {
 /// The characters of the holders' names in `approved`: each run of Han characters ending
 /// in 委员会 or 合作社, the legend a seal carries round its edge.
 fn holder_chars(approved: &str) -> HashSet<char> {
-    static NAME: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\p{Han}+(?:委员会|合作社)").expect("a valid pattern"));
+    static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\p{Han}+(?:委员会|合作社)").expect("a valid pattern"));
     NAME.find_iter(approved).flat_map(|m| m.as_str().chars()).collect()
 }

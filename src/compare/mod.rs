@@ -62,10 +62,10 @@ mod verdict;
 mod tests;
 
 pub use approved::ApprovedText;
+pub(crate) use ends::ShortEnd;
 pub use policy::{Policy, PolicyError, PolicyOverrides};
 pub use reread::Reread;
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
-pub(crate) use ends::ShortEnd;
 
 use crate::read::page::Line;
 

@@ -636,7 +636,8 @@ fn a_difference_the_recogniser_nearly_read_as_approved_is_reread() {
 fn a_character_read_surely_is_not_reread() {
     // Under a policy that tolerates no difference, 掠 read 惊 with 掠 a distant second:
     // within the loss limit either way, but at 0.96 printed as read.
-    let strict = Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(0.5), ..Default::default() }).unwrap();
+    let strict =
+        Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(0.5), ..Default::default() }).unwrap();
     let sure = doubted("掠夺性", &[(0, &[('惊', 0.96), ('掠', 0.035)])]);
     let v = compare(&sure, CONTRACT, &strict);
     assert_eq!((v.outcome, v.rereads.len()), (Outcome::Mismatch, 0), "{:?}", v.findings);

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::input::manifest::{ApprovedFieldsError, ApprovedSource};
 use crate::input::manifest::{self, ManifestError};
+pub use crate::input::manifest::{ApprovedFieldsError, ApprovedSource};
 pub use crate::read::page::{Point, Quad};
 
 /// The verdict a capture supports: the compare layer's outcomes.
@@ -31,9 +31,7 @@ pub enum Framing {
 }
 
 /// What was photographed.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaptureKind {
     /// A printed document (faithful or tampered).
@@ -201,18 +199,9 @@ pub enum FormatError {
     #[error("case {id}: rotation_degrees {value} is outside [0, 360)")]
     Rotation { id: String, value: f32 },
     #[error("case {id}: {list}[{index}]: imprint_cover {value} is outside [0, 1]")]
-    ImprintCover {
-        id: String,
-        list: &'static str,
-        index: usize,
-        value: f32,
-    },
+    ImprintCover { id: String, list: &'static str, index: usize, value: f32 },
     #[error("case {id}: {list}[{index}]: box has a non-finite coordinate")]
-    NonFiniteBox {
-        id: String,
-        list: &'static str,
-        index: usize,
-    },
+    NonFiniteBox { id: String, list: &'static str, index: usize },
 }
 
 impl TryFrom<CaseRepr> for Case {
@@ -227,30 +216,15 @@ impl TryFrom<CaseRepr> for Case {
             Err(source) => return Err(FormatError::Approved { id: r.id, source }),
         };
         if !(r.rotation_degrees.is_finite() && (0.0..360.0).contains(&r.rotation_degrees)) {
-            return Err(FormatError::Rotation {
-                id: r.id,
-                value: r.rotation_degrees,
-            });
+            return Err(FormatError::Rotation { id: r.id, value: r.rotation_degrees });
         }
-        for (list, lines) in [
-            ("visible_lines", &r.visible_lines),
-            ("cut_lines", &r.cut_lines),
-        ] {
+        for (list, lines) in [("visible_lines", &r.visible_lines), ("cut_lines", &r.cut_lines)] {
             for (index, l) in lines.iter().enumerate() {
                 if !(0.0..=1.0).contains(&l.imprint_cover) {
-                    return Err(FormatError::ImprintCover {
-                        id: r.id.clone(),
-                        list,
-                        index,
-                        value: l.imprint_cover,
-                    });
+                    return Err(FormatError::ImprintCover { id: r.id.clone(), list, index, value: l.imprint_cover });
                 }
                 if l.quad.iter().flatten().any(|v| !v.is_finite()) {
-                    return Err(FormatError::NonFiniteBox {
-                        id: r.id.clone(),
-                        list,
-                        index,
-                    });
+                    return Err(FormatError::NonFiniteBox { id: r.id.clone(), list, index });
                 }
             }
         }
@@ -314,10 +288,7 @@ impl Case {
 
     /// Whether some line of the capture (visible or cut) lies partly under the imprint.
     pub fn imprint_over_text(&self) -> bool {
-        self.visible_lines
-            .iter()
-            .chain(&self.cut_lines)
-            .any(|l| l.imprint_cover > 0.0)
+        self.visible_lines.iter().chain(&self.cut_lines).any(|l| l.imprint_cover > 0.0)
     }
 
     pub fn rotation_bucket(&self) -> RotationBucket {
@@ -347,11 +318,7 @@ pub enum CaseError {
         source: LineError,
     },
     #[error("{path}:{line}: duplicate case id {id}")]
-    DuplicateId {
-        path: PathBuf,
-        line: usize,
-        id: String,
-    },
+    DuplicateId { path: PathBuf, line: usize, id: String },
     #[error("{path}: the manifest holds no case")]
     Empty { path: PathBuf },
     #[error("case {id}: image {path} does not exist")]
@@ -505,11 +472,7 @@ pub mod minimums {
 
 impl CaseMix {
     pub fn share(&self, n: usize) -> f64 {
-        if self.total == 0 {
-            0.0
-        } else {
-            n as f64 / self.total as f64
-        }
+        if self.total == 0 { 0.0 } else { n as f64 / self.total as f64 }
     }
 
     /// The minimums this mix misses, as readable sentences (empty when all are met).
@@ -520,18 +483,11 @@ impl CaseMix {
             out.push(format!("{} cases, need at least {CASES}", self.total));
         }
         if self.digit_or_amount < DIGIT_OR_AMOUNT {
-            out.push(format!(
-                "{} digit/amount tampers, need at least {DIGIT_OR_AMOUNT}",
-                self.digit_or_amount
-            ));
+            out.push(format!("{} digit/amount tampers, need at least {DIGIT_OR_AMOUNT}", self.digit_or_amount));
         }
         for (name, n, min) in [
             ("band captures", self.band, BAND_SHARE),
-            (
-                "captures with the imprint over text",
-                self.imprint_over_text,
-                IMPRINT_OVER_TEXT_SHARE,
-            ),
+            ("captures with the imprint over text", self.imprint_over_text, IMPRINT_OVER_TEXT_SHARE),
             ("90/270 rotations", self.quarter, ROTATION_BUCKET_SHARE),
             ("180 rotations", self.half, ROTATION_BUCKET_SHARE),
             ("oblique rotations", self.oblique, ROTATION_BUCKET_SHARE),
@@ -566,11 +522,7 @@ impl fmt::Display for CaseMix {
             "rotation: {} upright, {} 90/270, {} 180, {} oblique",
             self.upright, self.quarter, self.half, self.oblique
         )?;
-        write!(
-            f,
-            "digit/amount tampers: {} ({} visible)",
-            self.digit_or_amount, self.digit_or_amount_visible
-        )?;
+        write!(f, "digit/amount tampers: {} ({} visible)", self.digit_or_amount, self.digit_or_amount_visible)?;
         for (k, (n, v)) in &self.by_tamper {
             write!(f, "\n  {}: {n} ({v} visible)", k.as_str())?;
         }
@@ -580,10 +532,7 @@ impl fmt::Display for CaseMix {
 
 /// Summarise a set of cases.
 pub fn case_mix(cases: &[Case]) -> CaseMix {
-    let mut m = CaseMix {
-        total: cases.len(),
-        ..CaseMix::default()
-    };
+    let mut m = CaseMix { total: cases.len(), ..CaseMix::default() };
     for c in cases {
         match c.framing {
             Framing::Band => m.band += 1,
@@ -626,8 +575,7 @@ pub fn case_mix(cases: &[Case]) -> CaseMix {
 mod tests {
     use super::*;
 
-    const BASE: &str =
-        r#""id":"c1","image":"a.jpg","expected":"MATCH","framing":"band","rotation_degrees":91.5"#;
+    const BASE: &str = r#""id":"c1","image":"a.jpg","expected":"MATCH","framing":"band","rotation_degrees":91.5"#;
 
     #[test]
     fn parses_a_minimal_case() {
@@ -643,34 +591,22 @@ mod tests {
         for extra in ["", r#","approved_text":"x","approved_text_file":"d.txt""#] {
             let err = Case::from_json_line(&format!("{{{BASE}{extra}}}")).unwrap_err();
             assert!(
-                matches!(
-                    err,
-                    LineError::Format(FormatError::Approved { source: ApprovedFieldsError::Count(_), .. })
-                ),
+                matches!(err, LineError::Format(FormatError::Approved { source: ApprovedFieldsError::Count(_), .. })),
                 "{err}"
             );
         }
         let err = Case::from_json_line(&format!("{{{BASE},\"approved_images\":[]}}")).unwrap_err();
-        assert!(matches!(
-            err,
-            LineError::Format(FormatError::Approved { source: ApprovedFieldsError::NoPages, .. })
-        ));
+        assert!(matches!(err, LineError::Format(FormatError::Approved { source: ApprovedFieldsError::NoPages, .. })));
     }
 
     #[test]
     fn rejects_bad_rotation_and_cover() {
         let line = r#"{"id":"c","image":"a.jpg","approved_text":"x","expected":"MATCH","framing":"phone","rotation_degrees":360}"#;
-        assert!(matches!(
-            Case::from_json_line(line),
-            Err(LineError::Format(FormatError::Rotation { .. }))
-        ));
+        assert!(matches!(Case::from_json_line(line), Err(LineError::Format(FormatError::Rotation { .. }))));
         let line = format!(
             "{{{BASE},\"approved_text\":\"x\",\"visible_lines\":[{{\"text\":\"t\",\"box\":[[0,0],[1,0],[1,1],[0,1]],\"imprint_cover\":1.5}}]}}"
         );
-        assert!(matches!(
-            Case::from_json_line(&line),
-            Err(LineError::Format(FormatError::ImprintCover { .. }))
-        ));
+        assert!(matches!(Case::from_json_line(&line), Err(LineError::Format(FormatError::ImprintCover { .. }))));
         assert!(matches!(Case::from_json_line("{"), Err(LineError::Json(_))));
     }
 
@@ -700,22 +636,10 @@ mod tests {
         let p = Path::new("/nowhere/cases.jsonl");
         let one = format!("{{{BASE},\"approved_text\":\"x\"}}");
         let err = Manifest::parse(p, &format!("{one}\n{one}\n")).unwrap_err();
-        assert!(
-            matches!(err, CaseError::DuplicateId { line: 2, .. }),
-            "{err}"
-        );
-        assert!(matches!(
-            Manifest::parse(p, "\n"),
-            Err(CaseError::Empty { .. })
-        ));
+        assert!(matches!(err, CaseError::DuplicateId { line: 2, .. }), "{err}");
+        assert!(matches!(Manifest::parse(p, "\n"), Err(CaseError::Empty { .. })));
         let m = Manifest::parse(p, &one).unwrap();
-        assert!(matches!(
-            m.resolve(&m.cases[0]),
-            Err(CaseError::MissingImage { .. })
-        ));
-        assert!(matches!(
-            Manifest::load("/nowhere/x.jsonl"),
-            Err(CaseError::Read(ManifestError::Io { .. }))
-        ));
+        assert!(matches!(m.resolve(&m.cases[0]), Err(CaseError::MissingImage { .. })));
+        assert!(matches!(Manifest::load("/nowhere/x.jsonl"), Err(CaseError::Read(ManifestError::Io { .. }))));
     }
 }

@@ -84,11 +84,9 @@ pub fn find_font(explicit: Option<&Path>) -> Result<Option<Font>, AnnotateError>
     if let Some(path) = std::env::var_os("SEALCHECK_FONT").filter(|p| !p.is_empty()) {
         return Font::load(Path::new(&path)).map(Some);
     }
-    Ok(SYSTEM_FONTS
-        .iter()
-        .map(Path::new)
-        .filter(|p| p.is_file())
-        .find_map(|p| Font::load(p).map_err(|e| tracing::warn!(error = &e as &dyn std::error::Error, "skipping system font")).ok()))
+    Ok(SYSTEM_FONTS.iter().map(Path::new).filter(|p| p.is_file()).find_map(|p| {
+        Font::load(p).map_err(|e| tracing::warn!(error = &e as &dyn std::error::Error, "skipping system font")).ok()
+    }))
 }
 
 /// How a line is boxed; the worst finding on it decides.

@@ -65,7 +65,10 @@ pub fn write_report(
     }
     if !verdict.rereads.is_empty() {
         writeln!(out)?;
-        writeln!(out, "re-read as approved (the recogniser's near second choice; findings above are of the lines so re-read):")?;
+        writeln!(
+            out,
+            "re-read as approved (the recogniser's near second choice; findings above are of the lines so re-read):"
+        )?;
         for r in &verdict.rereads {
             writeln!(
                 out,
@@ -81,7 +84,10 @@ pub fn write_report(
         lines.iter().enumerate().filter_map(|(i, l)| Some((i, l.flags.second_opinion.as_deref()?, l))).peekable();
     if seconded.peek().is_some() {
         writeln!(out)?;
-        writeln!(out, "read by another recogniser (the capture judged better so; findings above are of these readings):")?;
+        writeln!(
+            out,
+            "read by another recogniser (the capture judged better so; findings above are of these readings):"
+        )?;
         for (i, role, line) in seconded {
             writeln!(out, "  line {} ({role}): {}", i + 1, quoted(Some(&line.text)))?;
         }
@@ -426,8 +432,14 @@ mod tests {
         v.rereads = vec![reread("佰", "伍", 7), reread("", "。", 28)];
         let text = report(&v, APPROVED, &[line("x")], false);
         let (_, tail) = text.split_once("re-read as approved").expect("a re-read section");
-        assert!(tail.contains("\n  line 1: \"伍\" read as \"佰\", the approved spelling 0.4 nats less likely\n"), "{text}");
-        assert!(tail.contains("\n  line 1: \"。\" read as (nothing), the approved spelling 0.4 nats less likely\n"), "{text}");
+        assert!(
+            tail.contains("\n  line 1: \"伍\" read as \"佰\", the approved spelling 0.4 nats less likely\n"),
+            "{text}"
+        );
+        assert!(
+            tail.contains("\n  line 1: \"。\" read as (nothing), the approved spelling 0.4 nats less likely\n"),
+            "{text}"
+        );
         assert!(!report(&verdict(vec![]), APPROVED, &[line("x")], false).contains("re-read"));
     }
 

@@ -40,7 +40,13 @@ mod tests {
     #[test]
     fn tall_crops_are_turned_counter_clockwise() {
         let page = RgbImage::from_fn(50, 100, |x, y| Rgb([x as u8, y as u8, 0]));
-        let crops = crop_lines(&page, &[[[10.0, 10.0], [20.0, 10.0], [20.0, 60.0], [10.0, 60.0]], [[0.0, 0.0], [40.0, 0.0], [40.0, 10.0], [0.0, 10.0]]]);
+        let crops = crop_lines(
+            &page,
+            &[
+                [[10.0, 10.0], [20.0, 10.0], [20.0, 60.0], [10.0, 60.0]],
+                [[0.0, 0.0], [40.0, 0.0], [40.0, 10.0], [0.0, 10.0]],
+            ],
+        );
         assert_eq!((crops[0].image.dimensions(), crops[0].quarter_turns), ((50, 10), 1));
         // Counter-clockwise: the crop's top-right pixel is now its top-left.
         assert_eq!(crops[0].image.get_pixel(0, 0).0, page.get_pixel(19, 10).0);

@@ -37,9 +37,8 @@ pub enum Alpha {
 
 /// Decode `bytes`, refusing images above `max_pixels` before decoding them.
 pub fn decode(bytes: &[u8], max_pixels: u64, alpha: Alpha) -> Result<RgbImage, DecodeError> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| DecodeError::Corrupt(e.into()))?;
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| DecodeError::Corrupt(e.into()))?;
     match reader.format() {
         None => return Err(DecodeError::UnknownFormat),
         // The JPEG decoder paints what a truncated file lacks as grey instead of failing,
@@ -112,9 +111,7 @@ fn flatten(image: DynamicImage, alpha: Alpha) -> RgbImage {
     let (w, h) = rgba.dimensions();
     let mut out = RgbImage::new(w, h);
     let visible = |p: &image::Rgba<u8>| if p[3] == 0 { [0; 3] } else { [p[0], p[1], p[2]] };
-    let invert = alpha == Alpha::Reference
-        && !grey
-        && rgba.pixels().any(|p| visible(p).iter().any(|&c| c > 0));
+    let invert = alpha == Alpha::Reference && !grey && rgba.pixels().any(|p| visible(p).iter().any(|&c| c > 0));
     for (dst, src) in out.pixels_mut().zip(rgba.pixels()) {
         let a = src[3];
         dst.0 = match alpha {
@@ -213,10 +210,7 @@ mod tests {
         bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
         let err = decode(&bytes, 40_000_000, Alpha::OverWhite).unwrap_err();
-        assert!(
-            matches!(err, DecodeError::TooLarge { .. } | DecodeError::Corrupt(_)),
-            "{err:?}"
-        );
+        assert!(matches!(err, DecodeError::TooLarge { .. } | DecodeError::Corrupt(_)), "{err:?}");
     }
 
     #[test]

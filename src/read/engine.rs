@@ -121,7 +121,8 @@ impl Engine {
         classify::flip(&mut crops, &flips);
         timings.classify = lap(&mut clock);
 
-        let mut readings = recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
+        let mut readings =
+            recognise(&mut sessions.rec, &sessions.dictionary, &crops, &config.rec, config.limits.max_rec_width)?;
         timings.recognise = lap(&mut clock);
         timings.model = sessions.take_model_time().as_secs_f64() * 1000.0;
 
@@ -234,7 +235,6 @@ fn frame_flags(quad: &Quad, image: &RgbImage) -> LineFlags {
     LineFlags::default().with_cut_ends((near(0) || near(3), near(1) || near(2)))
 }
 
-
 /// A line whose box comes this close to the frame's edge, in line heights, may run out of
 /// it: the character the edge slices is often not detected, so the box stops short of the
 /// edge. On the tune split, half a line height flags 94 % of the lines the frame cuts
@@ -250,7 +250,6 @@ fn lap(clock: &mut Instant) -> f64 {
     *clock = Instant::now();
     elapsed
 }
-
 
 /// How far the page is turned clockwise: the circular mean of the lines' reading
 /// directions, weighted by length and score. 0 when there are no lines.
@@ -289,5 +288,4 @@ mod tests {
         assert!((page_rotation(&[upside]) - 180.0).abs() < 1e-3);
         assert_eq!(page_rotation(&[]), 0.0);
     }
-
 }

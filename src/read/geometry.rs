@@ -77,12 +77,13 @@ pub fn lengthen(quad: &Quad, before: f32, after: f32, bounds: Point) -> Quad {
     let u = text_direction(quad);
     // How far `p` may move along `d` (at most `wanted`) and stay inside the image.
     let reach = |p: Point, d: Point, wanted: f32| {
-        (0..2).fold(wanted, |t, a| match d[a] {
-            v if v > 0.0 => t.min((bounds[a] - p[a]) / v),
-            v if v < 0.0 => t.min(p[a] / -v),
-            _ => t,
-        })
-        .max(0.0)
+        (0..2)
+            .fold(wanted, |t, a| match d[a] {
+                v if v > 0.0 => t.min((bounds[a] - p[a]) / v),
+                v if v < 0.0 => t.min(p[a] / -v),
+                _ => t,
+            })
+            .max(0.0)
     };
     let back = [-u[0], -u[1]];
     let b = reach(tl, back, before).min(reach(bl, back, before));

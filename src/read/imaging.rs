@@ -16,18 +16,11 @@ pub fn resize(src: &RgbImage, width: u32, height: u32) -> RgbImage {
     if src.dimensions() == (width, height) {
         return src.clone();
     }
-    let view = fast_image_resize::images::ImageRef::new(
-        src.width(),
-        src.height(),
-        src.as_raw(),
-        PixelType::U8x3,
-    )
-    .expect("an RgbImage buffer always matches its dimensions");
+    let view = fast_image_resize::images::ImageRef::new(src.width(), src.height(), src.as_raw(), PixelType::U8x3)
+        .expect("an RgbImage buffer always matches its dimensions");
     let mut dst = Image::new(width, height, PixelType::U8x3);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Interpolation(FilterType::Bilinear));
-    Resizer::new()
-        .resize(&view, &mut dst, &options)
-        .expect("source and destination are both U8x3");
+    Resizer::new().resize(&view, &mut dst, &options).expect("source and destination are both U8x3");
     RgbImage::from_raw(width, height, dst.into_vec()).expect("the buffer holds width × height pixels")
 }
 
@@ -170,9 +163,7 @@ pub fn crop_quad(image: &RgbImage, quad: &Quad) -> RgbImage {
 fn crop_bounds(image: &RgbImage, quad: &Quad, width: u32, height: u32) -> RgbImage {
     let min_x = quad.iter().map(|p| p[0]).fold(f32::INFINITY, f32::min);
     let min_y = quad.iter().map(|p| p[1]).fold(f32::INFINITY, f32::min);
-    RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb(bicubic(image, min_x + x as f32, min_y + y as f32))
-    })
+    RgbImage::from_fn(width, height, |x, y| image::Rgb(bicubic(image, min_x + x as f32, min_y + y as f32)))
 }
 
 /// Keys' cubic kernel with OpenCV's a = −0.75.

@@ -79,18 +79,21 @@ fn paper_level(image: &RgbImage) -> GrayImage {
             }
             let wanted = ((x1 - x0) * (y1 - y0)) * 9 / 10;
             let mut seen = 0;
-            tiles[(ty * tw + tx) as usize] =
-                histogram.iter().position(|&n| {
+            tiles[(ty * tw + tx) as usize] = histogram
+                .iter()
+                .position(|&n| {
                     seen += n;
                     seen > wanted
-                }).unwrap_or(255) as u8;
+                })
+                .unwrap_or(255) as u8;
         }
     }
     let at = |x: i64, y: i64| tiles[(y.clamp(0, th as i64 - 1) * tw as i64 + x.clamp(0, tw as i64 - 1)) as usize];
     let smoothed: Vec<f32> = (0..th as i64)
         .flat_map(|y| (0..tw as i64).map(move |x| (x, y)))
         .map(|(x, y)| {
-            let mut around: Vec<u8> = (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (dx, dy))).map(|(dx, dy)| at(x + dx, y + dy)).collect();
+            let mut around: Vec<u8> =
+                (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (dx, dy))).map(|(dx, dy)| at(x + dx, y + dy)).collect();
             around.sort_unstable();
             f32::from(around[4])
         })

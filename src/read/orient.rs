@@ -11,12 +11,12 @@ use image::RgbImage;
 
 use crate::read::classify::Direction;
 use crate::read::config::RecConfig;
-use crate::read::recognise::{Reading, RecogniseError, recognise};
-use crate::runtime::dictionary::Dictionary;
 use crate::read::geometry::{dist, order_clockwise};
 use crate::read::imaging::rotate_point as rotate;
-use crate::runtime::models::Model;
 use crate::read::page::Quad;
+use crate::read::recognise::{Reading, RecogniseError, recognise};
+use crate::runtime::dictionary::Dictionary;
+use crate::runtime::models::Model;
 
 /// Boxes at least this many times longer than tall say something about the text's axis.
 const AXIS_MIN_ASPECT: f32 = 1.5;
@@ -81,15 +81,12 @@ pub fn flip_by_recognition(
     let mut widest: Vec<usize> = (0..crops.len()).collect();
     widest.sort_by_key(|&i| std::cmp::Reverse(crops[i].width()));
     widest.truncate(lines.max(1));
-    let sample: Vec<RgbImage> = widest
-        .iter()
-        .flat_map(|&i| [crops[i].clone(), image::imageops::rotate180(&crops[i])])
-        .collect();
+    let sample: Vec<RgbImage> =
+        widest.iter().flat_map(|&i| [crops[i].clone(), image::imageops::rotate180(&crops[i])]).collect();
     let readings = recognise(model, dictionary, &sample, config, max_width)?;
     let confidence = |r: &Reading| r.score * r.chars.len() as f32;
-    let (upright, turned) = readings
-        .chunks(2)
-        .fold((0f32, 0f32), |(u, t), pair| (u + confidence(&pair[0]), t + confidence(&pair[1])));
+    let (upright, turned) =
+        readings.chunks(2).fold((0f32, 0f32), |(u, t), pair| (u + confidence(&pair[0]), t + confidence(&pair[1])));
     Ok(turned > upright)
 }
 
@@ -279,7 +276,11 @@ mod tests {
     #[test]
     fn reading_order_in_the_upright_frame() {
         // Three lines of an upright page: two in the first row, one below.
-        let upright = [line(300.0, 100.0, 100.0, 20.0, 0.0), line(100.0, 104.0, 200.0, 20.0, 0.0), line(150.0, 150.0, 300.0, 20.0, 0.0)];
+        let upright = [
+            line(300.0, 100.0, 100.0, 20.0, 0.0),
+            line(100.0, 104.0, 200.0, 20.0, 0.0),
+            line(150.0, 150.0, 300.0, 20.0, 0.0),
+        ];
         assert_eq!(reading_order(&upright, 0.0), vec![1, 0, 2]);
         // The same page turned 180° about the origin: the order must not change.
         let turned = upright.map(|q| q.map(|p| rotate(p, 180.0)));
@@ -348,7 +349,6 @@ mod tests {
         ];
         assert_eq!(reading_order(&quads, 0.0), vec![1, 0, 2]);
     }
-
 
     fn at(x: f32, y: f32) -> Quad {
         [[x, y], [x + 10.0, y], [x + 10.0, y + 5.0], [x, y + 5.0]]

@@ -9,9 +9,9 @@ use ndarray::ArrayView2;
 
 use crate::read::config::RecConfig;
 use crate::read::imaging::{aspect, batches_by_aspect, pack_lines};
+use crate::read::page::{Char, STEP_CANDIDATES, Step};
 use crate::runtime::dictionary::Dictionary;
 use crate::runtime::models::Model;
-use crate::read::page::{Char, STEP_CANDIDATES, Step};
 
 /// Input height of every PP-OCR recogniser.
 const HEIGHT: u32 = 48;

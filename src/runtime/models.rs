@@ -160,11 +160,7 @@ pub struct Recogniser {
 /// the binary was built from.
 pub fn bundled_models_root() -> PathBuf {
     let local = PathBuf::from("models");
-    if local.join("runtime.json").is_file() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
-    }
+    if local.join("runtime.json").is_file() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("models") }
 }
 
 /// The bytes of a set's file; a missing file is named as such.
@@ -301,10 +297,10 @@ pub fn runtime_library() -> Result<PathBuf, ModelError> {
     }
     let root = bundled_models_root();
     let manifest = read_manifest(&root.join("runtime.json"))?;
-    let entry = manifest.files.get("runtime").ok_or_else(|| ModelError::Manifest {
-        path: root.join("runtime.json"),
-        problem: "no `runtime` file".into(),
-    })?;
+    let entry = manifest
+        .files
+        .get("runtime")
+        .ok_or_else(|| ModelError::Manifest { path: root.join("runtime.json"), problem: "no `runtime` file".into() })?;
     verified(&root, entry)
 }
 

@@ -128,9 +128,7 @@ impl<W: Send + 'static> Pool<W> {
         F: FnOnce(&mut W) -> R + Send + 'static,
     {
         let (reply, result) = oneshot::channel();
-        self.sender()
-            .send(wrap(task, reply))
-            .unwrap_or_else(|_| unreachable!("workers run until the pool is dropped"));
+        self.sender().send(wrap(task, reply)).unwrap_or_else(|_| unreachable!("workers run until the pool is dropped"));
         Reply(result)
     }
 

@@ -43,11 +43,7 @@ impl ApprovedCache {
     }
 
     /// [`Self::text`] with the page reader given: `read(index, bytes)`.
-    fn text_with(
-        &self,
-        pages: &[Vec<u8>],
-        mut read: impl FnMut(usize, &[u8]) -> Result<String>,
-    ) -> Result<Arc<str>> {
+    fn text_with(&self, pages: &[Vec<u8>], mut read: impl FnMut(usize, &[u8]) -> Result<String>) -> Result<Arc<str>> {
         let mut hasher = Sha256::new();
         for page in pages {
             // Each page's own hash, so that page boundaries are part of the key.

@@ -93,7 +93,8 @@ impl Judgement<'_> {
                 let pitch = char_pitch(line);
                 let by = |n: usize| if n == 0 { 0.0 } else { (n as f32 + LOOK_MARGIN) * pitch };
                 let quad = lengthen(&line.quad, by(end.before), by(end.after), bounds);
-                let piece = (0..lines.len()).find(|&k| k != end.line && join::pieces_of_one_line(&quad, &lines[k].quad));
+                let piece =
+                    (0..lines.len()).find(|&k| k != end.line && join::pieces_of_one_line(&quad, &lines[k].quad));
                 (piece.map_or(quad, |k| join::cover(&quad, &lines[k].quad)), piece)
             })
             .collect()
@@ -102,12 +103,7 @@ impl Judgement<'_> {
     /// Asks the model set's recognisers for second opinions in turn, while the capture does
     /// not match: each reads the lines holding a decisive finding, and its reading of a line
     /// is kept where the capture judged with it comes out better, one line at a time.
-    pub fn second_opinions(
-        &mut self,
-        engine: &Engine,
-        recognisers: &mut [Recogniser],
-        roles: &[String],
-    ) -> Result<()> {
+    pub fn second_opinions(&mut self, engine: &Engine, recognisers: &mut [Recogniser], roles: &[String]) -> Result<()> {
         let start = Instant::now();
         for (recogniser, role) in recognisers.iter_mut().zip(roles) {
             let mut flagged: Vec<usize> =

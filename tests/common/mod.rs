@@ -15,7 +15,11 @@ pub fn repo() -> &'static Path {
 /// `../shared/eval-real`, which CI lays beside the clone.
 pub fn eval_real() -> PathBuf {
     let dir = repo().join("../shared/eval-real");
-    assert!(dir.join("manifest.jsonl").is_file(), "{} is missing: the shared test data must sit beside the repository", dir.display());
+    assert!(
+        dir.join("manifest.jsonl").is_file(),
+        "{} is missing: the shared test data must sit beside the repository",
+        dir.display()
+    );
     dir
 }
 
@@ -37,7 +41,8 @@ pub fn pool(profile: Profile) -> Pool<Engine> {
 pub fn verifier() -> &'static Verifier {
     static VERIFIER: OnceLock<Verifier> = OnceLock::new();
     VERIFIER.get_or_init(|| {
-        Verifier::start(bundled_set(Profile::Default), VerifierConfig::new(Profile::Default)).expect("the verifier starts")
+        Verifier::start(bundled_set(Profile::Default), VerifierConfig::new(Profile::Default))
+            .expect("the verifier starts")
     })
 }
 

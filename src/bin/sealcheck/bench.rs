@@ -203,7 +203,8 @@ fn compare_reference(path: &Path, runs: &[(&str, &Vec<&Item>, Run)]) -> anyhow::
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            let t: Theirs = serde_json::from_str(l).with_context(|| format!("{}: not a timing line", path.display()))?;
+            let t: Theirs =
+                serde_json::from_str(l).with_context(|| format!("{}: not a timing line", path.display()))?;
             Ok((canonical(&t.file), t))
         })
         .collect::<anyhow::Result<_>>()?;
@@ -360,7 +361,12 @@ fn memory(pool: &Pool<Engine>, items: &[&Item], count: usize) -> anyhow::Result<
         page??;
         if i + 1 == 100.min(count) || i + 1 == count {
             marks.push((i + 1, resident_kib()?));
-            println!("after {:5} images: resident {:7.1} MiB ({:.0} s)", i + 1, marks[marks.len() - 1].1 as f64 / 1024.0, start.elapsed().as_secs_f64());
+            println!(
+                "after {:5} images: resident {:7.1} MiB ({:.0} s)",
+                i + 1,
+                marks[marks.len() - 1].1 as f64 / 1024.0,
+                start.elapsed().as_secs_f64()
+            );
         }
     }
     if let [(_, first), (n, last)] = marks[..] {

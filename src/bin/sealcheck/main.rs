@@ -129,7 +129,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // A reader that stopped early (`| head`) needs no message about it.
-            let closed_pipe = e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == ErrorKind::BrokenPipe));
+            let closed_pipe = e
+                .chain()
+                .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == ErrorKind::BrokenPipe));
             if !closed_pipe {
                 eprintln!("sealcheck: {e:#}");
             }

@@ -32,7 +32,13 @@ pub fn run(args: &OcrArgs) -> anyhow::Result<u8> {
                 writeln!(stdout, "{value}")?;
             }
             Ok(page) => {
-                writeln!(stdout, "# {} (rotation {:.0}°, {} lines)", path.display(), page.rotation_degrees, page.lines.len())?;
+                writeln!(
+                    stdout,
+                    "# {} (rotation {:.0}°, {} lines)",
+                    path.display(),
+                    page.rotation_degrees,
+                    page.lines.len()
+                )?;
                 for line in &page.lines {
                     writeln!(stdout, "{}\t{:.3}", line.text, line.score)?;
                 }

@@ -65,7 +65,9 @@ impl Colour {
         match self {
             Colour::Always => true,
             Colour::Never => false,
-            Colour::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            Colour::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         }
     }
 }
@@ -124,9 +126,8 @@ fn verify_one(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     };
     let config = args.engine.verifier_config(true);
     let verifier = Verifier::start(args.engine.model_set()?, config.clone())?;
-    let report = verifier
-        .verify(Request::new(image.clone(), approved))
-        .with_context(|| image_path.display().to_string())?;
+    let report =
+        verifier.verify(Request::new(image.clone(), approved)).with_context(|| image_path.display().to_string())?;
     if let Some(out) = &args.annotate {
         if font.is_none() {
             eprintln!("sealcheck: no CJK font found (see --font): the annotated image has boxes but no labels");
@@ -192,7 +193,11 @@ fn print_result(out: &mut impl Write, json: bool, id: &str, report: anyhow::Resu
             } else {
                 let v = &report.verdict;
                 let findings = v.findings.iter().filter(|f| !f.tolerated).count();
-                writeln!(out, "{id}\t{}\tsimilarity {:.3}\tcoverage {:.3}\t{findings} findings", v.outcome, v.similarity, v.coverage)?;
+                writeln!(
+                    out,
+                    "{id}\t{}\tsimilarity {:.3}\tcoverage {:.3}\t{findings} findings",
+                    v.outcome, v.similarity, v.coverage
+                )?;
             }
             Status::Judged(report.verdict.outcome)
         }

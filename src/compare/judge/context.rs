@@ -58,8 +58,7 @@ impl Context<'_> {
     pub fn foreign(&self, obs: &[usize], tally: &mut Tally, findings: &mut Vec<Finding>) {
         for group in obs.chunk_by(|&a, &b| self.line_of(a) == self.line_of(b)) {
             let confident = group.iter().any(|&i| self.obs.confident[i]);
-            let weight =
-                if group.iter().any(|&i| self.obs.critical[i]) { f32::INFINITY } else { group.len() as f32 };
+            let weight = if group.iter().any(|&i| self.obs.critical[i]) { f32::INFINITY } else { group.len() as f32 };
             let tolerated = tally.book(weight, confident, self.policy);
             findings.push(self.observed_finding(FindingKind::ForeignText, group, tolerated));
         }

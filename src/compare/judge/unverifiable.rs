@@ -54,4 +54,3 @@ pub(super) fn check_unverifiable(
         findings.push(finding);
     }
 }
-

@@ -49,9 +49,8 @@ pub fn boxes(map: ArrayView2<f32>, config: &DetConfig, width: u32, height: u32) 
                     (y * scale[1]).round_ties_even().clamp(0.0, height as f32),
                 ]
             });
-            let quad = order_clockwise(&scaled).map(|[x, y]| {
-                [x.clamp(0.0, (width.max(1) - 1) as f32), y.clamp(0.0, (height.max(1) - 1) as f32)]
-            });
+            let quad = order_clockwise(&scaled)
+                .map(|[x, y]| [x.clamp(0.0, (width.max(1) - 1) as f32), y.clamp(0.0, (height.max(1) - 1) as f32)]);
             let big_enough = dist(quad[0], quad[1]) as u32 > 3 && dist(quad[0], quad[3]) as u32 > 3;
             big_enough.then_some(quad)
         })
@@ -130,11 +129,8 @@ fn row_span(poly: &[Point], y: f32) -> Option<(f32, f32)> {
         if y < lo[1] || y > hi[1] {
             continue;
         }
-        let xs: &[f32] = if hi[1] == lo[1] {
-            &[lo[0], hi[0]]
-        } else {
-            &[lo[0] + (y - lo[1]) / (hi[1] - lo[1]) * (hi[0] - lo[0])]
-        };
+        let xs: &[f32] =
+            if hi[1] == lo[1] { &[lo[0], hi[0]] } else { &[lo[0] + (y - lo[1]) / (hi[1] - lo[1]) * (hi[0] - lo[0])] };
         for &x in xs {
             span = Some(span.map_or((x, x), |(l, r)| (l.min(x), r.max(x))));
         }

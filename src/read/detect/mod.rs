@@ -15,9 +15,9 @@ use crate::read::config::{DetConfig, EngineConfig};
 use crate::read::geometry::line_height;
 use crate::read::imaging::{blocks_of_32, normalise_into, resize, turn};
 use crate::read::orient;
+use crate::read::page::Quad;
 use crate::read::prepare::edge_colour;
 use crate::runtime::models::Model;
-use crate::read::page::Quad;
 
 /// The reference's scale for a `width`×`height` image, before rounding and the pixel cap.
 pub fn reference_ratio(width: u32, height: u32, config: &DetConfig) -> f64 {
