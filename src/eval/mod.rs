@@ -7,3 +7,4 @@
 
 pub mod cases;
 pub mod score;
+pub mod summary;
