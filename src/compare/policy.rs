@@ -131,12 +131,21 @@ enum Stricter {
     Lower,
 }
 
-/// Applies one override if it tightens, comparing against the default it replaces.
+/// Whether overrides may loosen the defaults: only an evaluation, which judges no real
+/// press, may.
+#[derive(Clone, Copy, PartialEq)]
+enum Loosening {
+    Refused,
+    Allowed,
+}
+
+/// Applies one override if it tightens (or loosening is allowed), comparing against the
+/// default it replaces.
 fn tighten<T: PartialOrd + Copy + std::fmt::Display>(
     field: &'static str,
     slot: &mut T,
     requested: Option<T>,
-    stricter: Stricter,
+    (stricter, loosening): (Stricter, Loosening),
     range: (T, T),
 ) -> Result<(), PolicyError> {
     let Some(requested) = requested else { return Ok(()) };
@@ -148,7 +157,7 @@ fn tighten<T: PartialOrd + Copy + std::fmt::Display>(
         Stricter::Higher => requested < *slot,
         Stricter::Lower => requested > *slot,
     };
-    if loosens {
+    if loosens && loosening == Loosening::Refused {
         return Err(PolicyError::Loosens { field, default: slot.to_string(), requested: requested.to_string() });
     }
     *slot = requested;
@@ -158,21 +167,30 @@ fn tighten<T: PartialOrd + Copy + std::fmt::Display>(
 impl Policy {
     /// The default policy tightened by `overrides`; any loosening is refused whole.
     pub fn with_overrides(overrides: &PolicyOverrides) -> Result<Policy, PolicyError> {
-        use Stricter::{Higher, Lower};
-        let o = overrides;
+        Policy::overridden(overrides, Loosening::Refused)
+    }
+
+    /// The default policy with `overrides` applied either way, for an evaluation that
+    /// measures looser thresholds too; never for judging a press.
+    pub fn for_evaluation(overrides: &PolicyOverrides) -> Result<Policy, PolicyError> {
+        Policy::overridden(overrides, Loosening::Allowed)
+    }
+
+    fn overridden(o: &PolicyOverrides, loosening: Loosening) -> Result<Policy, PolicyError> {
+        let (higher, lower) = ((Stricter::Higher, loosening), (Stricter::Lower, loosening));
         let mut p = Policy::default();
-        tighten("min_char_prob", &mut p.min_char_prob, o.min_char_prob, Higher, (0.0, 1.0))?;
-        tighten("min_agree_prob", &mut p.min_agree_prob, o.min_agree_prob, Higher, (0.0, 1.0))?;
-        tighten("max_imprint_cover", &mut p.max_imprint_cover, o.max_imprint_cover, Lower, (0.0, 1.0))?;
-        tighten("min_covered_chars", &mut p.min_covered_chars, o.min_covered_chars, Higher, (0, usize::MAX))?;
-        tighten("max_noise_weight", &mut p.max_noise_weight, o.max_noise_weight, Lower, (0.0, f32::MAX))?;
-        tighten("max_noise_prob", &mut p.max_noise_prob, o.max_noise_prob, Lower, (0.0, 1.0))?;
-        tighten("max_noise_share", &mut p.max_noise_share, o.max_noise_share, Lower, (0.0, 1.0))?;
-        tighten("max_reread_loss", &mut p.max_reread_loss, o.max_reread_loss, Lower, (0.0, f32::MAX))?;
+        tighten("min_char_prob", &mut p.min_char_prob, o.min_char_prob, higher, (0.0, 1.0))?;
+        tighten("min_agree_prob", &mut p.min_agree_prob, o.min_agree_prob, higher, (0.0, 1.0))?;
+        tighten("max_imprint_cover", &mut p.max_imprint_cover, o.max_imprint_cover, lower, (0.0, 1.0))?;
+        tighten("min_covered_chars", &mut p.min_covered_chars, o.min_covered_chars, higher, (0, usize::MAX))?;
+        tighten("max_noise_weight", &mut p.max_noise_weight, o.max_noise_weight, lower, (0.0, f32::MAX))?;
+        tighten("max_noise_prob", &mut p.max_noise_prob, o.max_noise_prob, lower, (0.0, 1.0))?;
+        tighten("max_noise_share", &mut p.max_noise_share, o.max_noise_share, lower, (0.0, 1.0))?;
+        tighten("max_reread_loss", &mut p.max_reread_loss, o.max_reread_loss, lower, (0.0, f32::MAX))?;
         let critical = o.max_critical_reread_loss;
-        tighten("max_critical_reread_loss", &mut p.max_critical_reread_loss, critical, Lower, (0.0, f32::MAX))?;
-        tighten("max_reread_prob", &mut p.max_reread_prob, o.max_reread_prob, Lower, (0.0, 1.0))?;
-        tighten("min_aligned_share", &mut p.min_aligned_share, o.min_aligned_share, Higher, (0.0, 1.0))?;
+        tighten("max_critical_reread_loss", &mut p.max_critical_reread_loss, critical, lower, (0.0, f32::MAX))?;
+        tighten("max_reread_prob", &mut p.max_reread_prob, o.max_reread_prob, lower, (0.0, 1.0))?;
+        tighten("min_aligned_share", &mut p.min_aligned_share, o.min_aligned_share, higher, (0.0, 1.0))?;
         for pattern in &o.critical_patterns {
             let re =
                 Regex::new(pattern).map_err(|source| PolicyError::BadPattern { pattern: pattern.clone(), source })?;
@@ -212,5 +230,11 @@ mod tests {
         let bad = PolicyOverrides { critical_patterns: vec!["(".into()], ..Default::default() };
         assert!(matches!(Policy::with_overrides(&bad), Err(PolicyError::BadPattern { .. })));
         assert!(serde_json::from_str::<PolicyOverrides>(r#"{"min_char_prbo": 0.99}"#).is_err());
+
+        // An evaluation may loosen, within range.
+        let loose = PolicyOverrides { min_char_prob: Some(0.5), max_noise_weight: Some(5.0), ..Default::default() };
+        let p = Policy::for_evaluation(&loose).unwrap();
+        assert_eq!((p.min_char_prob, p.max_noise_weight), (0.5, 5.0));
+        assert!(matches!(Policy::for_evaluation(&nan), Err(PolicyError::OutOfRange { .. })));
     }
 }

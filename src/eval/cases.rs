@@ -369,8 +369,9 @@ impl Manifest {
         Ok(Manifest { file, cases })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.file.path
+    /// The folder the cases' relative paths start from.
+    pub fn dir(&self) -> &Path {
+        &self.file.dir
     }
 
     /// Where a path a case names lies (see [`manifest::Manifest::path_of`]).

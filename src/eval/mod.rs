@@ -6,5 +6,8 @@
 //! harness use them; nothing on the verify path does.
 
 pub mod cases;
+pub mod figures;
+pub mod run;
+pub mod samples;
 pub mod score;
 pub mod summary;

@@ -156,22 +156,27 @@ impl<W: Send + 'static> Pool<W> {
         F: Fn(&mut W, T) -> R + Send + Sync + 'static,
     {
         let task = Arc::new(task);
-        let window = 2 * self.workers() + self.capacity;
-        let mut items = items.into_iter();
-        let mut pending: VecDeque<Reply<R>> = VecDeque::new();
-        std::iter::from_fn(move || {
-            while pending.len() < window {
-                let Some(item) = items.next() else { break };
-                let task = Arc::clone(&task);
-                pending.push_back(self.submit(move |state| task(state, item)));
-            }
-            Some(pending.pop_front()?.wait())
-        })
+        let submitted = items.into_iter().map(move |item| {
+            let task = Arc::clone(&task);
+            self.submit(move |state| task(state, item))
+        });
+        ahead(submitted, 2 * self.workers() + self.capacity).map(Reply::wait)
     }
 
     fn sender(&self) -> &SyncSender<Task<W>> {
         self.queue.as_ref().expect("the queue is open until drop")
     }
+}
+
+/// `items` pulled up to `window` ahead of the one yielded: over submissions, that keeps
+/// the workers busy while the caller takes results in order, with memory bounded.
+pub fn ahead<I: Iterator>(items: I, window: usize) -> impl Iterator<Item = I::Item> {
+    let mut items = items.fuse();
+    let mut pending = VecDeque::with_capacity(window);
+    std::iter::from_fn(move || {
+        pending.extend(items.by_ref().take(window.max(1) - pending.len()));
+        pending.pop_front()
+    })
 }
 
 fn wrap<W, R, F>(task: F, reply: oneshot::Sender<R>) -> Task<W>

@@ -149,6 +149,12 @@ impl Verifier {
         self.submit_waiting(request).wait()
     }
 
+    /// Only read a capture, on the same workers, waiting for room in the queue: for images
+    /// that have text labels but no approved document.
+    pub fn read_waiting(&self, capture: Vec<u8>) -> Reply<Result<Page>> {
+        self.pool.submit(move |worker| worker.engine.read_bytes(&capture))
+    }
+
     fn task(&self, request: Request) -> impl FnOnce(&mut Worker) -> Result<Report> + Send + 'static {
         let (cache, policy, roles) = (Arc::clone(&self.cache), Arc::clone(&self.policy), Arc::clone(&self.roles));
         move |worker| {

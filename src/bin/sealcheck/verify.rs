@@ -1,7 +1,6 @@
 //! `sealcheck verify`: one capture with its readable report, or a manifest of jobs judged
 //! by all workers and printed in manifest order.
 
-use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -12,6 +11,7 @@ use sealcheck::input::manifest::{self, ApprovedSource, Job, LoadedJob, Manifest}
 use sealcheck::present::annotate;
 use sealcheck::present::report::write_report;
 use sealcheck::read::decode::decode;
+use sealcheck::runtime::pool::ahead;
 use sealcheck::verify::{Pending, Report, Request};
 
 use crate::EngineArgs;
@@ -157,13 +157,10 @@ fn verify_manifest(args: &VerifyArgs, path: &Path) -> anyhow::Result<Status> {
     let verifier = Verifier::start(args.engine.model_set()?, args.engine.verifier_config(false))?;
     // Jobs are read and queued ahead of the one printed next, as far as the workers and
     // their queue allow; the queue's room is the back-pressure.
-    let window = 2 * verifier.workers();
-    let mut jobs = manifest.lines.iter().map(|(n, line)| submit(&verifier, &manifest, *n, line));
-    let mut pending: VecDeque<(String, anyhow::Result<Pending>)> = jobs.by_ref().take(window).collect();
+    let jobs = manifest.lines.iter().map(|(n, line)| submit(&verifier, &manifest, *n, line));
     let mut worst = None;
     let mut out = std::io::stdout().lock();
-    while let Some((id, job)) = pending.pop_front() {
-        pending.extend(jobs.next());
+    for (id, job) in ahead(jobs, 2 * verifier.workers()) {
         let report = job.and_then(|pending| Ok(pending.wait()?));
         let status = print_result(&mut out, args.json, &id, report)?;
         worst = Some(worst.map_or(status, |w: Status| if status.severity() > w.severity() { status } else { w }));
