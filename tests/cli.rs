@@ -232,3 +232,67 @@ fn bench_prints_every_section_with_the_reference_ratio() {
         assert!(stdout.contains(section), "no `{section}` in:\n{stdout}");
     }
 }
+
+#[test]
+fn eval_puts_candidates_side_by_side_and_compares_them() {
+    let dir = std::env::temp_dir().join(format!("sealcheck-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Two cases of the test split, their paths made absolute (a manifest may name files anywhere).
+    let split = repo().join("testdata/cases/test");
+    let manifest: String = std::fs::read_to_string(split.join("cases.jsonl"))
+        .unwrap()
+        .lines()
+        .take(2)
+        .map(|line| {
+            let mut case: serde_json::Value = serde_json::from_str(line).unwrap();
+            case["image"] = split.join(case["image"].as_str().unwrap()).to_str().unwrap().into();
+            if let Some(pages) = case["approved_images"].as_array_mut() {
+                pages.iter_mut().for_each(|p| *p = split.join(p.as_str().unwrap()).to_str().unwrap().into());
+            }
+            if let Some(file) = case["approved_text_file"].as_str() {
+                case["approved_text_file"] = split.join(file).to_str().unwrap().into();
+            }
+            format!("{case}\n")
+        })
+        .collect();
+    std::fs::write(dir.join("cases.jsonl"), manifest).unwrap();
+    let (cases, html) = (dir.join("cases.jsonl"), dir.join("report.html"));
+    let args = [
+        "eval",
+        "--json",
+        "--workers",
+        "1",
+        "--manifest",
+        cases.to_str().unwrap(),
+        "--candidate",
+        "strict=profile=default,policy.max_noise_weight=1.0",
+        "--candidate",
+        "loose=profile=default,policy.max_noise_weight=3.0",
+        "--compare",
+        "strict",
+        "loose",
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    let out = sealcheck(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> =
+        summary["candidates"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["strict", "loose"], "an evaluation may loosen the policy");
+    let strict = &summary["candidates"][0];
+    assert_eq!(strict["verdicts"]["cases"], 2);
+    assert!(strict["recognition"]["overall"]["recall"].as_f64().unwrap() > 0.9);
+    assert!(strict["speed"]["stages"]["total"]["p95"].as_f64().unwrap() > 0.0);
+    assert_eq!(summary["comparisons"][0]["a"], "strict");
+    let report = std::fs::read_to_string(&html).unwrap();
+    assert!(report.contains("plot-rotation") && !report.contains("<script"), "a self-contained report");
+
+    let bad = sealcheck(&["eval", "--manifest", cases.to_str().unwrap(), "--candidate", "x=backend=gpu"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("backend `gpu` is not available"));
+    let unknown = sealcheck(&["eval", "--manifest", cases.to_str().unwrap(), "--compare", "a", "b"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no candidate named a"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -146,8 +146,11 @@ fn decisive(verdict: &Verdict) -> Option<String> {
     Some(format!("{kind}: approved {approved:?}, read {observed:?} at {:.2}", f.confidence))
 }
 
+/// How to read one stage's milliseconds off a page's timings.
+type Stage = fn(&Timings) -> f64;
+
 /// The stages a page's timings name, and how to read each.
-const STAGES: [(&str, fn(&Timings) -> f64); 9] = [
+const STAGES: [(&str, Stage); 9] = [
     ("decode", |t| t.decode),
     ("detect", |t| t.detect),
     ("crop", |t| t.crop),

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::compare::{Outcome, Policy, PolicyOverrides, Verdict};
@@ -95,11 +96,12 @@ impl CandidateSpec {
 }
 
 /// What a candidate made of one sample: the page as read (its CTC steps dropped) and, for a
-/// case, the verdict.
+/// case, the verdict and the approved text it was judged against.
 #[derive(Debug, Clone)]
 pub struct Reading {
     pub page: Page,
     pub verdict: Option<Verdict>,
+    pub approved_text: Option<Arc<str>>,
 }
 
 /// A candidate's readings of the samples, in order, and the wall-clock seconds they took.
@@ -126,9 +128,14 @@ enum Queued {
 impl Queued {
     fn wait(self) -> Result<Reading, String> {
         let reading = match self {
-            Queued::Verify(pending) => pending.wait().map(|r| Reading { page: r.page, verdict: Some(r.verdict) }),
+            Queued::Verify(pending) => pending.wait().map(|report| Reading {
+                page: report.page,
+                verdict: Some(report.verdict),
+                approved_text: Some(report.approved_text),
+            }),
             Queued::Read(reply) => {
-                reply.wait().map_err(Into::into).and_then(|page| page).map(|page| Reading { page, verdict: None })
+                let page = reply.wait().map_err(Into::into).and_then(|page| page);
+                page.map(|page| Reading { page, verdict: None, approved_text: None })
             }
         };
         reading.map(without_steps).map_err(|e| format!("{e:#}"))

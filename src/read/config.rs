@@ -23,6 +23,14 @@ impl Profile {
     /// Every profile's name, as [`Profile::from_str`](std::str::FromStr) takes it.
     pub const NAMES: [&'static str; 2] = ["default", "reference"];
 
+    /// The profile's name, as [`Profile::NAMES`] lists it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Default => "default",
+            Profile::Reference => "reference",
+        }
+    }
+
     /// How many engines read at once in batch work (many images, manifests, a service).
     /// `default` runs one single-thread engine per core: on 40 tune captures, two workers of
     /// one thread read 1.16× as many pages a second as one engine of two threads (31.1 s

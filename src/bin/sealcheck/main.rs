@@ -5,6 +5,7 @@
 
 mod alloc;
 mod bench;
+mod eval;
 mod ocr;
 mod verify;
 
@@ -34,6 +35,9 @@ enum Command {
     /// Judge whether a capture shows the approved document. Exit code: 0 match,
     /// 1 mismatch, 3 unreadable, 2 any trouble.
     Verify(verify::VerifyArgs),
+    /// Run candidates (model sets, profiles, policies) side by side on labelled samples:
+    /// recognition and verdict figures, speed, paired comparisons, an HTML report.
+    Eval(eval::EvalArgs),
     /// Measure speed and memory on the labelled test split and ../shared/eval-real, against
     /// RapidOCR 1.4.4's timings when given (scripts/bench.sh runs both).
     Bench(bench::BenchArgs),
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ocr(args) => ocr::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Eval(args) => eval::run(&args),
         Command::Bench(args) => bench::run(&args).map(|()| 0),
     };
     match result {

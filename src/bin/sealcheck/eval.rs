@@ -1,0 +1,261 @@
+//! `sealcheck eval`: candidates side by side on the same labelled samples, as tables, a
+//! JSON summary, an HTML report and paired comparisons.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use sealcheck::compare::Outcome;
+use sealcheck::eval::figures::{self, Named};
+use sealcheck::eval::html;
+use sealcheck::eval::run::{self, CandidateSpec, Run};
+use sealcheck::eval::samples::{self, Sample};
+use sealcheck::eval::summary::{CandidateSummary, Disagreement, Summary};
+use sealcheck::present::annotate;
+use sealcheck::read::EngineConfig;
+use sealcheck::read::decode::decode;
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// A labelled case manifest (the case format of testdata/README.md); repeatable.
+    #[arg(long, value_name = "CASES.jsonl")]
+    manifest: Vec<PathBuf>,
+    /// A PPOCRLabel label file (image path, tab, JSON list of transcription and points):
+    /// recognition figures only; repeatable.
+    #[arg(long, value_name = "Label.txt")]
+    labels: Vec<PathBuf>,
+    /// A candidate, NAME=SPEC with SPEC a comma-separated list of models=DIR,
+    /// profile=default|reference, backend=cpu, policy.FIELD=VALUE (looser thresholds
+    /// allowed); repeatable. Default: one candidate, `default=profile=default`.
+    #[arg(long, value_name = "NAME=SPEC")]
+    candidate: Vec<CandidateSpec>,
+    /// Workers per candidate. Default: the candidate's profile's.
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Print the summary as one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Also write a self-contained HTML report with the tables, plots and the captures the
+    /// candidates judged differently.
+    #[arg(long, value_name = "OUT.html")]
+    html: Option<PathBuf>,
+    /// Also write the report's plots as SVG files into DIR.
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
+    /// Compare two candidates' verdicts case by case, with an exact McNemar test;
+    /// repeatable.
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    compare: Vec<String>,
+}
+
+/// The most disagreements the HTML report pictures: each is a few hundred kilobytes.
+const MAX_PICTURED: usize = 24;
+
+pub fn run(args: &EvalArgs) -> anyhow::Result<u8> {
+    let samples = load_samples(args)?;
+    let candidates = match args.candidate.as_slice() {
+        [] => vec!["default=profile=default".parse()?],
+        given => given.to_vec(),
+    };
+    let pairs = comparisons(args, &candidates)?;
+    let mut summaries = Vec::new();
+    let mut runs = Vec::new();
+    for candidate in &candidates {
+        // One candidate at a time, each alone on the machine: its speed is its own.
+        let verifier = candidate.verifier(args.workers).with_context(|| format!("candidate {}", candidate.name))?;
+        eprintln!("sealcheck: eval: {} on {} samples, {} workers", candidate.name, samples.len(), verifier.workers());
+        let done = run::run(&verifier, &samples);
+        let named = Named {
+            name: &candidate.name,
+            spec: &candidate.spec,
+            model_set: &verifier.models().name,
+            profile: candidate.profile.as_str(),
+        };
+        summaries.push(figures::summarise(&named, &samples, &done));
+        runs.push(done);
+    }
+    let comparisons = pairs
+        .iter()
+        .map(|&(a, b)| figures::compare(&candidates[a].name, &candidates[b].name, &samples, (&runs[a], &runs[b])));
+    let inputs = args.manifest.iter().chain(&args.labels).map(|p| p.display().to_string()).collect();
+    let summary = Summary { inputs, candidates: summaries, comparisons: comparisons.collect() };
+    write_outputs(args, &summary, &samples, &candidates, &runs)?;
+    Ok(if summary.candidates.iter().any(|c| !c.failures.is_empty()) { 2 } else { 0 })
+}
+
+fn load_samples(args: &EvalArgs) -> anyhow::Result<Vec<Sample>> {
+    let mut samples = Vec::new();
+    for path in &args.manifest {
+        samples.extend(samples::cases(path)?);
+    }
+    for path in &args.labels {
+        samples.extend(samples::labels(path)?);
+    }
+    anyhow::ensure!(!samples.is_empty(), "nothing to evaluate: give --manifest or --labels");
+    Ok(samples)
+}
+
+/// The candidates' indices for each `--compare A B`.
+fn comparisons(args: &EvalArgs, candidates: &[CandidateSpec]) -> anyhow::Result<Vec<(usize, usize)>> {
+    let index = |name: &String| {
+        candidates.iter().position(|c| &c.name == name).with_context(|| format!("--compare: no candidate named {name}"))
+    };
+    args.compare.chunks(2).map(|pair| Ok((index(&pair[0])?, index(&pair[1])?))).collect()
+}
+
+fn write_outputs(
+    args: &EvalArgs,
+    summary: &Summary,
+    samples: &[Sample],
+    candidates: &[CandidateSpec],
+    runs: &[Run],
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string(summary)?)?;
+    } else {
+        print_tables(&mut out, summary)?;
+    }
+    if let Some(dir) = &args.plots {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (name, svg) in html::plots(summary) {
+            let path = dir.join(format!("{name}.svg"));
+            std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    if let Some(path) = &args.html {
+        let pictured = disagreements(samples, candidates, runs)?;
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        );
+        html::write_html(summary, &pictured, &mut file)?;
+        file.flush()?;
+    }
+    Ok(())
+}
+
+/// The cases the candidates judged differently (up to [`MAX_PICTURED`]), each with every
+/// candidate's annotated capture.
+fn disagreements(samples: &[Sample], candidates: &[CandidateSpec], runs: &[Run]) -> anyhow::Result<Vec<Disagreement>> {
+    let font = annotate::find_font(None)?;
+    let mut pictured = Vec::new();
+    for (k, sample) in samples.iter().enumerate() {
+        let judged: Vec<Option<Outcome>> = runs.iter().map(|r| run::judged(&r.readings[k])).collect();
+        if judged.iter().any(Option::is_none) || judged.windows(2).all(|w| w[0] == w[1]) {
+            continue;
+        }
+        let (capture, _) = sample.load()?;
+        let mut pictures = Vec::new();
+        for (candidate, run) in candidates.iter().zip(runs) {
+            let Ok(reading) = &run.readings[k] else { continue };
+            let Some(verdict) = &reading.verdict else { continue };
+            let config = EngineConfig::new(candidate.profile);
+            let image = decode(&capture, config.limits.max_pixels, config.page.alpha)?;
+            let drawn =
+                annotate::annotate(&image, &reading.page.lines, verdict, reading.page.rotation_degrees, font.as_ref());
+            let mut png = std::io::Cursor::new(Vec::new());
+            drawn.write_to(&mut png, image::ImageFormat::Png)?;
+            pictures.push((candidate.name.clone(), verdict.outcome, png.into_inner()));
+        }
+        pictured.push(Disagreement { id: sample.id.clone(), pictures });
+        if pictured.len() == MAX_PICTURED {
+            break;
+        }
+    }
+    Ok(pictured)
+}
+
+/// The headline figures, a column per candidate.
+fn print_tables(out: &mut impl Write, summary: &Summary) -> std::io::Result<()> {
+    let cs = &summary.candidates;
+    let row = |out: &mut dyn Write, label: &str, cell: &dyn Fn(&CandidateSummary) -> String| {
+        write!(out, "{label:36}")?;
+        for c in cs {
+            write!(out, "{:>16}", cell(c))?;
+        }
+        writeln!(out)
+    };
+    row(out, "", &|c| c.name.clone())?;
+    row(out, "samples (failed)", &|c| format!("{} ({})", c.samples, c.failures.len()))?;
+    if cs.iter().any(|c| c.verdicts.is_some()) {
+        let verdict = |f: fn(&sealcheck::eval::summary::Verdicts) -> String| {
+            move |c: &CandidateSummary| c.verdicts.as_ref().map_or("–".into(), f)
+        };
+        row(out, "verdict accuracy", &verdict(|v| format!("{:.3}", v.accuracy)))?;
+        row(
+            out,
+            "false accepts (visible tampers)",
+            &verdict(|v| {
+                let (n, a) = v.false_accepts.values().fold((0, 0), |(n, a), k| (n + k.cases, a + k.accepted));
+                format!("{a}/{n}")
+            }),
+        )?;
+        let kinds: std::collections::BTreeSet<&String> =
+            cs.iter().filter_map(|c| c.verdicts.as_ref()).flat_map(|v| v.false_accepts.keys()).collect();
+        for kind in kinds {
+            row(out, &format!("  {kind}"), &|c| {
+                c.verdicts
+                    .as_ref()
+                    .and_then(|v| v.false_accepts.get(kind))
+                    .map_or("–".into(), |k| format!("{}/{}", k.accepted, k.cases))
+            })?;
+        }
+        row(
+            out,
+            "false rejects: MISMATCH, UNREADABLE",
+            &verdict(|v| {
+                let r = v.false_rejects;
+                format!("{}+{}/{}", r.mismatch, r.unreadable, r.faithful)
+            }),
+        )?;
+    }
+    let recognition = |f: fn(&sealcheck::eval::summary::Figures) -> f64| {
+        move |c: &CandidateSummary| format!("{:.3}", f(&c.recognition.overall))
+    };
+    row(out, "recall", &recognition(|f| f.recall))?;
+    row(out, "precision", &recognition(|f| f.precision))?;
+    row(out, "CER", &recognition(|f| f.cer))?;
+    row(out, "line accuracy", &recognition(|f| f.line_accuracy))?;
+    row(out, "reading order", &recognition(|f| f.order))?;
+    for bucket in ["upright", "90/270", "180", "oblique"] {
+        row(out, &format!("  recall {bucket}"), &|c| {
+            c.recognition.by_rotation.get(bucket).map_or("–".into(), |f| format!("{:.3}", f.recall))
+        })?;
+    }
+    row(out, "images/s", &|c| format!("{:.2}", c.speed.images_per_second))?;
+    row(out, "total ms p50 / p95", &|c| {
+        c.speed.stages.get("total").map_or("–".into(), |p| format!("{:.0} / {:.0}", p.p50, p.p95))
+    })?;
+    for comparison in &summary.comparisons {
+        writeln!(
+            out,
+            "\n{} vs {}: {} cases only {} judges right, {} only {}; exact McNemar p = {:.3}",
+            comparison.a,
+            comparison.b,
+            comparison.only_a.len(),
+            comparison.a,
+            comparison.only_b.len(),
+            comparison.b,
+            comparison.p_value
+        )?;
+        writeln!(out, "  only {}: {}", comparison.a, comparison.only_a.join(" "))?;
+        writeln!(out, "  only {}: {}", comparison.b, comparison.only_b.join(" "))?;
+    }
+    for c in cs {
+        for e in c.verdicts.iter().flat_map(|v| &v.errors) {
+            writeln!(
+                out,
+                "{}: {} expected {}, judged {}: {}",
+                c.name,
+                e.id,
+                e.expected,
+                e.judged,
+                e.finding.as_deref().unwrap_or("no decisive finding")
+            )?;
+        }
+        for f in &c.failures {
+            writeln!(out, "{}: {} failed: {}", c.name, f.id, f.error)?;
+        }
+    }
+    Ok(())
+}
