@@ -9,7 +9,7 @@ use crate::eval::run::{Reading, Run, correct, judged};
 use crate::eval::samples::Sample;
 use crate::eval::score::{ReadingScore, reliability};
 use crate::eval::summary::{
-    Accepts, Accuracy, CandidateSummary, Comparison, Failure, Figures, Percentiles, Recognition, ReliabilityBin,
+    Accepts, Accuracy, CandidateSummary, Comparison, Failure, Figures, Latency, Recognition, ReliabilityBin,
     SampleResult, Speed, VerdictError, Verdicts, blur_band,
 };
 use crate::read::page::Timings;
@@ -169,7 +169,8 @@ fn speed<'a>(timings: impl Iterator<Item = &'a Timings>, run: &Run) -> Speed {
         .map(|(name, of)| {
             let mut ms: Vec<f64> = timings.iter().map(|t| of(t)).collect();
             ms.sort_by(f64::total_cmp);
-            (name.to_string(), Percentiles { p50: percentile(&ms, 0.5), p95: percentile(&ms, 0.95) })
+            let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+            (name.to_string(), Latency { mean, p50: percentile(&ms, 0.5), p95: percentile(&ms, 0.95) })
         })
         .collect();
     let images = run.readings.len();
@@ -258,6 +259,11 @@ pub fn mcnemar(b: usize, c: usize) -> f64 {
         tail += (ln_choose + ln_half_n).exp();
     }
     (2.0 * tail).min(1.0)
+}
+
+/// A p-value as a reader wants it: three decimals, or its magnitude when smaller.
+pub fn p_value_text(p: f64) -> String {
+    if p >= 0.001 { format!("{p:.3}") } else { format!("{p:.1e}") }
 }
 
 #[cfg(test)]

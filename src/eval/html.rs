@@ -1,4 +1,4 @@
-//! The evaluation's HTML report: one self-contained page (inline CSS and SVG, captures as PNG
+//! The evaluation's HTML report: one self-contained page (inline CSS and SVG, captures as JPEG
 //! data URIs, no script), so that it opens as it is wherever it is attached or mailed, with
 //! the candidates side by side.
 
@@ -12,6 +12,7 @@ use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use super::figures::p_value_text;
 use super::summary::{CandidateSummary, Disagreement, Figures, Summary, Verdicts, blur_band};
 use crate::compare::Outcome;
 
@@ -279,13 +280,16 @@ fn speed_rows(summary: &Summary) -> Vec<Row> {
         row("images/s", summary, |c| format!("{:.2}", c.speed.images_per_second)),
         row("images", summary, |c| c.speed.images.to_string()),
         row("workers", summary, |c| c.speed.workers.to_string()),
-        Row::Heading("Latency p50 / p95 (ms)".into()),
+        Row::Heading("Latency mean / p50 / p95 (ms)".into()),
     ];
     let mut stages = ordered_keys(&[], summary.candidates.iter().flat_map(|c| c.speed.stages.keys()));
     stages.sort_by_key(|stage| stage == "total");
     for stage in stages {
         rows.push(row(stage.as_str(), summary, |c| {
-            c.speed.stages.get(&stage).map_or_else(|| NONE.into(), |p| format!("{:.1} / {:.1}", p.p50, p.p95))
+            c.speed
+                .stages
+                .get(&stage)
+                .map_or_else(|| NONE.into(), |p| format!("{:.1} / {:.1} / {:.1}", p.mean, p.p50, p.p95))
         }));
     }
     rows
@@ -302,9 +306,8 @@ fn failures(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
 fn comparisons(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "<h2>Paired comparisons</h2>")?;
     let cases = |ids: &[String]| if ids.is_empty() { "0".into() } else { format!("{}: {}", ids.len(), ids.join(", ")) };
-    let p = |p: f64| if p < 0.001 { format!("{p:.1e}") } else { format!("{p:.3}") };
     let rows: Vec<Vec<String>> = (summary.comparisons.iter())
-        .map(|c| vec![format!("{} vs {}", c.a, c.b), cases(&c.only_a), cases(&c.only_b), p(c.p_value)])
+        .map(|c| vec![format!("{} vs {}", c.a, c.b), cases(&c.only_a), cases(&c.only_b), p_value_text(c.p_value)])
         .collect();
     table(&["pair (a vs b)", "only a right", "only b right", "McNemar p"], &rows, out)
 }
@@ -316,10 +319,10 @@ fn disagreement_section(disagreements: &[Disagreement], out: &mut impl Write) ->
     }
     for case in disagreements {
         writeln!(out, "<h3>{}</h3><div class=\"row pics\">", Esc(&case.id))?;
-        for (name, outcome, png) in &case.pictures {
+        for (name, outcome, jpeg) in &case.pictures {
             let caption = format!("{name}: {outcome}");
-            let data = STANDARD.encode(png);
-            write!(out, "<figure><img src=\"data:image/png;base64,{data}\" alt=\"{}\">", Esc(&caption))?;
+            let data = STANDARD.encode(jpeg);
+            write!(out, "<figure><img src=\"data:image/jpeg;base64,{data}\" alt=\"{}\">", Esc(&caption))?;
             writeln!(out, "<figcaption>{}</figcaption></figure>", Esc(&caption))?;
         }
         writeln!(out, "</div>")?;
@@ -458,7 +461,7 @@ mod tests {
 
     use super::*;
     use crate::eval::summary::{
-        Accepts, Accuracy, Comparison, Failure, Percentiles, Recognition, Rejects, ReliabilityBin, SampleResult, Speed,
+        Accepts, Accuracy, Comparison, Failure, Latency, Recognition, Rejects, ReliabilityBin, SampleResult, Speed,
         VerdictError,
     };
 
@@ -500,8 +503,8 @@ mod tests {
 
     fn candidate(name: &str, recall: f64, correct: usize) -> CandidateSummary {
         let stages = [
-            ("decode".into(), Percentiles { p50: 2.0, p95: 3.0 }),
-            ("total".into(), Percentiles { p50: 10.0, p95: 20.0 }),
+            ("decode".into(), Latency { mean: 2.2, p50: 2.0, p95: 3.0 }),
+            ("total".into(), Latency { mean: 11.0, p50: 10.0, p95: 20.0 }),
         ];
         let reliability = (0..10)
             .map(|i| ReliabilityBin { from: i as f32 / 10.0, to: (i + 1) as f32 / 10.0, chars: i * 2, correct: i })
@@ -540,9 +543,9 @@ mod tests {
         }
     }
 
-    fn png() -> Vec<u8> {
+    fn jpeg() -> Vec<u8> {
         let mut bytes = Vec::new();
-        image::RgbImage::new(4, 4).write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+        image::RgbImage::new(4, 4).write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Jpeg).unwrap();
         bytes
     }
 
@@ -554,7 +557,7 @@ mod tests {
 
     #[test]
     fn report_is_one_self_contained_page() {
-        let pictures = vec![("alpha".into(), Outcome::Match, png()), ("beta".into(), Outcome::Mismatch, png())];
+        let pictures = vec![("alpha".into(), Outcome::Match, jpeg()), ("beta".into(), Outcome::Mismatch, jpeg())];
         let page = html(&summary(), &[Disagreement { id: "case-1".into(), pictures }]);
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert_eq!(page.matches("<html").count(), 1);
@@ -563,7 +566,8 @@ mod tests {
             assert!(page.contains(&format!("id=\"{id}\"")), "{id} missing");
         }
         assert!(!page.contains("<script"));
-        assert_eq!(page.matches("src=\"data:image/png;base64,iVBORw0KGgo").count(), 2);
+        // A JPEG's base64 begins with its start-of-image marker, FF D8 FF.
+        assert_eq!(page.matches("src=\"data:image/jpeg;base64,/9j/").count(), 2);
         assert!(page.contains("substitution: &lt;&amp;&gt; for x"));
         assert!(!page.contains("<&>"));
         for name in ["alpha", "beta"] {

@@ -124,13 +124,14 @@ pub struct Speed {
     pub seconds: f64,
     pub images_per_second: f64,
     pub workers: usize,
-    /// Per stage (`decode`, `detect`, …, `total`): milliseconds at the 50th and 95th
-    /// percentile over the samples.
-    pub stages: BTreeMap<String, Percentiles>,
+    /// Per stage (`decode`, `detect`, …, `total`): milliseconds on average (as `bench`
+    /// reports them) and at the 50th and 95th percentile over the samples.
+    pub stages: BTreeMap<String, Latency>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Percentiles {
+pub struct Latency {
+    pub mean: f64,
     pub p50: f64,
     pub p95: f64,
 }
@@ -188,10 +189,11 @@ pub fn blur_band(sigma: f32) -> &'static str {
 }
 
 /// A case the candidates judged differently, with each candidate's annotated capture
-/// (PNG), for the report to show side by side. Not part of the JSON summary.
+/// (JPEG), for the report to show side by side. Not part of the JSON summary.
 #[derive(Debug, Clone)]
 pub struct Disagreement {
     pub id: String,
-    /// Per candidate, in the summary's order: its name, outcome and annotated capture.
+    /// Per candidate, in the summary's order: its name, outcome and annotated capture as a
+    /// JPEG.
     pub pictures: Vec<(String, Outcome, Vec<u8>)>,
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use image::imageops::FilterType;
 use sealcheck::compare::Outcome;
 use sealcheck::eval::figures::{self, Named};
 use sealcheck::eval::html;
@@ -48,8 +49,9 @@ pub struct EvalArgs {
     compare: Vec<String>,
 }
 
-/// The most disagreements the HTML report pictures: each is a few hundred kilobytes.
-const MAX_PICTURED: usize = 24;
+/// The long side of a capture pictured in the report: enough to read the boxes' colours
+/// and labels, small enough for a report of every disagreement to stay a few megabytes.
+const PICTURE_SIDE: u32 = 960;
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<u8> {
     let samples = load_samples(args)?;
@@ -134,8 +136,8 @@ fn write_outputs(
     Ok(())
 }
 
-/// The cases the candidates judged differently (up to [`MAX_PICTURED`]), each with every
-/// candidate's annotated capture.
+/// The cases the candidates judged differently, each with every candidate's annotated
+/// capture (a JPEG, its long side at most [`PICTURE_SIDE`]).
 fn disagreements(samples: &[Sample], candidates: &[CandidateSpec], runs: &[Run]) -> anyhow::Result<Vec<Disagreement>> {
     let font = annotate::find_font(None)?;
     let mut pictured = Vec::new();
@@ -153,14 +155,12 @@ fn disagreements(samples: &[Sample], candidates: &[CandidateSpec], runs: &[Run])
             let image = decode(&capture, config.limits.max_pixels, config.page.alpha)?;
             let drawn =
                 annotate::annotate(&image, &reading.page.lines, verdict, reading.page.rotation_degrees, font.as_ref());
-            let mut png = std::io::Cursor::new(Vec::new());
-            drawn.write_to(&mut png, image::ImageFormat::Png)?;
-            pictures.push((candidate.name.clone(), verdict.outcome, png.into_inner()));
+            let small = image::DynamicImage::ImageRgb8(drawn).resize(PICTURE_SIDE, PICTURE_SIDE, FilterType::Triangle);
+            let mut jpeg = std::io::Cursor::new(Vec::new());
+            small.write_to(&mut jpeg, image::ImageFormat::Jpeg)?;
+            pictures.push((candidate.name.clone(), verdict.outcome, jpeg.into_inner()));
         }
         pictured.push(Disagreement { id: sample.id.clone(), pictures });
-        if pictured.len() == MAX_PICTURED {
-            break;
-        }
     }
     Ok(pictured)
 }
@@ -223,20 +223,20 @@ fn print_tables(out: &mut impl Write, summary: &Summary) -> std::io::Result<()> 
         })?;
     }
     row(out, "images/s", &|c| format!("{:.2}", c.speed.images_per_second))?;
-    row(out, "total ms p50 / p95", &|c| {
-        c.speed.stages.get("total").map_or("–".into(), |p| format!("{:.0} / {:.0}", p.p50, p.p95))
+    row(out, "total ms mean / p50 / p95", &|c| {
+        c.speed.stages.get("total").map_or("–".into(), |p| format!("{:.0} / {:.0} / {:.0}", p.mean, p.p50, p.p95))
     })?;
     for comparison in &summary.comparisons {
         writeln!(
             out,
-            "\n{} vs {}: {} cases only {} judges right, {} only {}; exact McNemar p = {:.3}",
+            "\n{} vs {}: {} cases only {} judges right, {} only {}; exact McNemar p = {}",
             comparison.a,
             comparison.b,
             comparison.only_a.len(),
             comparison.a,
             comparison.only_b.len(),
             comparison.b,
-            comparison.p_value
+            figures::p_value_text(comparison.p_value)
         )?;
         writeln!(out, "  only {}: {}", comparison.a, comparison.only_a.join(" "))?;
         writeln!(out, "  only {}: {}", comparison.b, comparison.only_b.join(" "))?;
