@@ -19,7 +19,7 @@ use sealcheck::eval::cases::ApprovedSource;
 use sealcheck::eval::figures::{Named, summarise};
 use sealcheck::eval::run::{Reading, Run, run};
 use sealcheck::eval::samples::{self, Sample};
-use sealcheck::eval::summary::{CandidateSummary, Verdicts};
+use sealcheck::eval::summary::{Accepts, CandidateSummary, Verdicts};
 use sealcheck::read::page::{Line, Page};
 
 struct Evaluation {
@@ -108,10 +108,6 @@ fn lines_are_read_whole_and_in_order_at_every_rotation() {
     }
 }
 
-fn false_accepts(v: &Verdicts) -> (usize, usize) {
-    v.false_accepts.values().fold((0, 0), |(n, a), k| (n + k.cases, a + k.accepted))
-}
-
 #[test]
 fn verdicts_on_the_held_out_split() {
     let Evaluation { ours, theirs, .. } = evaluation();
@@ -121,7 +117,7 @@ fn verdicts_on_the_held_out_split() {
     }
     eprintln!("{:34} {:>12} {:>12}", "", "sealcheck", "plain ratio");
     eprintln!("{:34} {:>12.3} {:>12.3}", "verdict accuracy", ours.accuracy, theirs.accuracy);
-    let ((n, a), (_, ta)) = (false_accepts(ours), false_accepts(theirs));
+    let (Accepts { cases: n, accepted: a }, ta) = (ours.all_false_accepts(), theirs.all_false_accepts().accepted);
     eprintln!("{:34} {:>12} {:>12}", "false accepts of visible tampers", format!("{a}/{n}"), format!("{ta}/{n}"));
     for (kind, k) in &ours.false_accepts {
         let t = theirs.false_accepts[kind];

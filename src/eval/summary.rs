@@ -85,6 +85,14 @@ pub struct Verdicts {
     pub errors: Vec<VerdictError>,
 }
 
+impl Verdicts {
+    /// The false accepts over every tamper kind.
+    pub fn all_false_accepts(&self) -> Accepts {
+        let sum = |a: Accepts, k: &Accepts| Accepts { cases: a.cases + k.cases, accepted: a.accepted + k.accepted };
+        self.false_accepts.values().fold(Accepts::default(), sum)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Accepts {
     pub cases: usize,
