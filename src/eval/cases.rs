@@ -379,12 +379,6 @@ impl Manifest {
         self.file.path_of(path)
     }
 
-    /// A case's capture and approved document, read as `verify --manifest` reads a job's.
-    pub fn load_job(&self, case: &Case) -> Result<manifest::LoadedJob, ManifestError> {
-        let job = manifest::Job { id: case.id.clone(), image: case.image.clone(), approved: case.approved.clone() };
-        self.file.load(&job)
-    }
-
     /// Check that a case's image and approved files exist.
     pub fn resolve<'a>(&self, case: &'a Case) -> Result<ResolvedCase<'a>, CaseError> {
         let image = self.path_of(&case.image);

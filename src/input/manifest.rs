@@ -145,11 +145,6 @@ impl Manifest {
         self.dir.join(path)
     }
 
-    /// The text of an approved text file the manifest names.
-    pub fn text_file(&self, path: &Path) -> Result<String, ManifestError> {
-        read_text(&self.path_of(path))
-    }
-
     /// Read a job's capture and approved document.
     pub fn load(&self, job: &Job) -> Result<LoadedJob, ManifestError> {
         load(&self.dir, job)
