@@ -9,7 +9,7 @@ use crate::eval::run::{Reading, Run, correct, judged};
 use crate::eval::samples::Sample;
 use crate::eval::score::{ReadingScore, reliability};
 use crate::eval::summary::{
-    Accepts, Accuracy, CandidateSummary, Comparison, Failure, Figures, Latency, Recognition, ReliabilityBin,
+    Accepts, Accuracy, CandidateSummary, Comparison, Failure, Figures, Latency, ROTATIONS, Recognition, ReliabilityBin,
     SampleResult, Speed, VerdictError, Verdicts, blur_band,
 };
 use crate::read::page::Timings;
@@ -46,12 +46,12 @@ pub fn summarise(who: &Named, samples: &[Sample], run: &Run) -> CandidateSummary
 
 /// The rotation bucket's name in the summary.
 pub fn rotation_name(bucket: RotationBucket) -> &'static str {
-    match bucket {
-        RotationBucket::Upright => "upright",
-        RotationBucket::Quarter => "90/270",
-        RotationBucket::Half => "180",
-        RotationBucket::Oblique => "oblique",
-    }
+    ROTATIONS[match bucket {
+        RotationBucket::Upright => 0,
+        RotationBucket::Quarter => 1,
+        RotationBucket::Half => 2,
+        RotationBucket::Oblique => 3,
+    }]
 }
 
 fn texts(reading: &Reading) -> Vec<&str> {

@@ -13,14 +13,12 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::figures::p_value_text;
-use super::summary::{CandidateSummary, Disagreement, Figures, Summary, Verdicts, blur_band};
+use super::summary::{CandidateSummary, Disagreement, Figures, ROTATIONS, Summary, Verdicts, blur_band};
 use crate::compare::Outcome;
 
 /// A cell with no figure: the candidate has none for that row.
 const NONE: &str = "–";
 const OUTCOMES: [Outcome; 3] = [Outcome::Match, Outcome::Mismatch, Outcome::Unreadable];
-/// Rotation buckets from the easiest; a `BTreeMap` would put `180` first.
-const ROTATIONS: [&str; 4] = ["upright", "90/270", "180", "oblique"];
 const PLOT_SIZE: (u32, u32) = (640, 400);
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\

@@ -13,7 +13,7 @@ use crate::compare::{Outcome, Policy, PolicyOverrides, Verdict};
 use crate::eval::samples::Sample;
 use crate::read::Profile;
 use crate::read::page::{Line, Page};
-use crate::runtime::models::{ModelSet, bundled_models_root};
+use crate::runtime::models::ModelSet;
 use crate::runtime::pool::ahead;
 use crate::verify::{Request, Verifier, VerifierConfig};
 
@@ -80,7 +80,7 @@ impl FromStr for CandidateSpec {
 impl CandidateSpec {
     /// The model set this candidate reads with.
     pub fn model_set(&self) -> crate::error::Result<ModelSet> {
-        let dir = self.models.clone().unwrap_or_else(|| bundled_models_root().join(self.profile.model_set()));
+        let dir = self.models.clone().unwrap_or_else(|| self.profile.bundled_models());
         Ok(ModelSet::open(&dir)?)
     }
 

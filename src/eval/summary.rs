@@ -186,6 +186,10 @@ pub struct Comparison {
     pub p_value: f64,
 }
 
+/// The rotation buckets' names in a summary, from the easiest (a map's order would put
+/// `180` first).
+pub const ROTATIONS: [&str; 4] = ["upright", "90/270", "180", "oblique"];
+
 /// Blur bands of the labelled cases' `blur_sigma`, named by their lower bound.
 pub fn blur_band(sigma: f32) -> &'static str {
     match sigma {

@@ -43,6 +43,11 @@ impl Profile {
         }
     }
 
+    /// The directory of the bundled model set it reads with ([`Profile::model_set`]).
+    pub fn bundled_models(self) -> std::path::PathBuf {
+        crate::runtime::models::bundled_models_root().join(self.model_set())
+    }
+
     /// The bundled model set it reads with, a directory of `models/`: the reference's own
     /// models, or PP-OCRv6 small as the recogniser with second opinions (see `verify`).
     pub fn model_set(self) -> &'static str {

@@ -21,6 +21,7 @@ use super::{imprint, join, orient};
 use crate::error::{Error, Result};
 use crate::runtime::dictionary::Dictionary;
 use crate::runtime::models::{Model, ModelError, ModelSet, Recogniser, Sessions};
+use crate::runtime::pool::{Pool, PoolConfig};
 
 /// One worker's engine: a model set, its own sessions, and a configuration.
 pub struct Engine {
@@ -34,6 +35,13 @@ impl Engine {
     /// `config.runtime` says otherwise.
     pub fn new(models: ModelSet, config: EngineConfig) -> Result<Self, ModelError> {
         Self::sharing(models, config, 1)
+    }
+
+    /// A pool of engines, one a worker, sharing the cores among them: what `ocr` and
+    /// `bench` read many images with.
+    pub fn pool(models: &ModelSet, config: &EngineConfig, pool: &PoolConfig) -> Result<Pool<Engine>, ModelError> {
+        let engines = pool.workers();
+        Pool::start(pool, |_| Engine::sharing(models.clone(), config.clone(), engines))
     }
 
     /// One of `engines` engines that run at once, sharing the cores among them.

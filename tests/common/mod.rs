@@ -30,10 +30,7 @@ pub fn bundled_set(profile: Profile) -> ModelSet {
 
 /// Engines with the bundled models for `profile`, as `sealcheck ocr` runs them.
 pub fn pool(profile: Profile) -> Pool<Engine> {
-    let set = bundled_set(profile);
-    let (config, pool) = (EngineConfig::new(profile), profile.pool());
-    let engines = pool.workers();
-    Pool::start(&pool, |_| Engine::sharing(set.clone(), config.clone(), engines)).expect("the engines load")
+    Engine::pool(&bundled_set(profile), &EngineConfig::new(profile), &profile.pool()).expect("the engines load")
 }
 
 /// A verifier with the default profile's bundled models and workers, as `sealcheck verify

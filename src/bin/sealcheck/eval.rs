@@ -12,7 +12,7 @@ use sealcheck::eval::figures::{self, Named};
 use sealcheck::eval::html;
 use sealcheck::eval::run::{self, CandidateSpec, Run};
 use sealcheck::eval::samples::{self, Sample};
-use sealcheck::eval::summary::{Accepts, CandidateSummary, Disagreement, Figures, Summary, Verdicts};
+use sealcheck::eval::summary::{Accepts, CandidateSummary, Disagreement, Figures, ROTATIONS, Summary, Verdicts};
 use sealcheck::present::annotate;
 use sealcheck::read::EngineConfig;
 use sealcheck::read::decode::decode;
@@ -227,7 +227,7 @@ fn print_recognition(out: &mut impl Write, summary: &Summary) -> std::io::Result
     row(out, summary, "CER", &overall(|f| f.cer))?;
     row(out, summary, "line accuracy", &overall(|f| f.line_accuracy))?;
     row(out, summary, "reading order", &overall(|f| f.order))?;
-    for bucket in ["upright", "90/270", "180", "oblique"] {
+    for bucket in ROTATIONS {
         row(out, summary, &format!("  recall {bucket}"), &|c| {
             c.recognition.by_rotation.get(bucket).map_or(NONE.into(), |f| format!("{:.3}", f.recall))
         })?;

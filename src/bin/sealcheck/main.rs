@@ -69,8 +69,7 @@ struct EngineArgs {
 
 impl EngineArgs {
     fn model_set(&self) -> anyhow::Result<ModelSet> {
-        let bundled = || sealcheck::runtime::models::bundled_models_root().join(self.profile.model_set());
-        let dir = self.models.clone().unwrap_or_else(bundled);
+        let dir = self.models.clone().unwrap_or_else(|| self.profile.bundled_models());
         Ok(ModelSet::open(&dir)?)
     }
 
@@ -104,9 +103,7 @@ impl EngineArgs {
 
     /// Engines for many images, each owning its sessions and sharing the cores.
     fn pool(&self) -> anyhow::Result<Pool<Engine>> {
-        let (models, config, pool) = (self.model_set()?, self.config(), self.pool_config());
-        let engines = pool.workers();
-        Ok(Pool::start(&pool, |_| Engine::sharing(models.clone(), config.clone(), engines))?)
+        Ok(Engine::pool(&self.model_set()?, &self.config(), &self.pool_config())?)
     }
 }
 
