@@ -48,6 +48,7 @@ fn capture(text: &[char]) -> Vec<Line> {
                         text: if noisy { "囗".into() } else { ch.to_string() },
                         prob: if noisy { 0.85 } else { 0.98 },
                         span: [c as f32 / 25.0, (c + 1) as f32 / 25.0],
+                        imprint_cover: 0.0,
                     }
                 })
                 .collect();
@@ -59,6 +60,7 @@ fn capture(text: &[char]) -> Vec<Line> {
                 chars,
                 flags: LineFlags::default(),
                 steps: vec![],
+                seal_ink: vec![],
             }
         })
         .collect()

@@ -4,18 +4,14 @@
 
 mod common;
 
-use common::{repo, verifier};
+use common::{labelled, verifier};
 use sealcheck::compare::{Outcome, Policy, PolicyOverrides};
-use sealcheck::input::manifest::{Job, Manifest};
 use sealcheck::verify::{Approved, Report, Request};
 
 /// A case's capture and approved text.
 fn capture(split: &str, id: &str) -> (Vec<u8>, String) {
-    let manifest = Manifest::read(&repo().join(format!("testdata/cases/{split}/cases.jsonl"))).unwrap();
-    let (_, line) = manifest.lines.iter().find(|(_, l)| l.contains(&format!(r#""id": "{id}""#))).unwrap();
-    let job = manifest.load(&Job::parse(line).unwrap()).unwrap();
-    let Approved::Text(approved) = job.approved else { panic!("{id}'s approved document is text") };
-    (job.capture, approved)
+    let (capture, approved, _) = labelled(split, id);
+    (capture, approved)
 }
 
 fn judge_under(policy: &Policy, capture: &[u8], approved: &str) -> Report {

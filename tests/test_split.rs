@@ -63,12 +63,14 @@ fn baseline(samples: &[Sample]) -> Run {
             chars: vec![],
             flags: Default::default(),
             steps: vec![],
+            seal_ink: vec![],
         };
         let lines = v["lines"].as_array().unwrap().iter().map(line).collect();
         let page = Page { width: 0, height: 0, rotation_degrees: 0.0, lines, timings: Default::default() };
         let outcome: Outcome = serde_json::from_value(v["predicted"].clone()).unwrap();
         let verdict = Verdict {
             outcome,
+            reason: None,
             similarity: 0.0,
             coverage: 0.0,
             covered_span: None,

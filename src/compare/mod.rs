@@ -65,7 +65,7 @@ pub use approved::ApprovedText;
 pub(crate) use ends::ShortEnd;
 pub use policy::{Policy, PolicyError, PolicyOverrides};
 pub use reread::Reread;
-pub use verdict::{Finding, FindingKind, Outcome, Verdict};
+pub use verdict::{Evidence, Finding, FindingKind, Outcome, Unreadable, Verdict};
 
 use crate::read::page::Line;
 

@@ -15,20 +15,25 @@ pub(crate) struct Observed<'a> {
     pub critical: Vec<bool>,
     /// Each symbol's probability (see [`observed`]).
     pub prob: Vec<f32>,
-    /// Read with confidence: probability and imprint cover within policy.
+    /// Each symbol's imprint cover (its character's, `Char::imprint_cover`).
+    pub cover: Vec<f32>,
+    /// Each symbol's extent along its line, in line heights from the box's start.
+    pub place: Vec<[f32; 2]>,
+    /// Read with confidence: probability within policy, and sure where the imprint covers it.
     pub confident: Vec<bool>,
 }
 
 impl<'a> Observed<'a> {
     pub fn new(lines: &'a [Line], policy: &Policy) -> Self {
-        let (syms, prob) = observed(lines);
+        let Symbols { syms, prob, cover, place } = observed(lines);
         let critical = critical::mark(&syms, &policy.compiled);
-        let confident = syms
-            .iter()
-            .zip(&prob)
-            .map(|(s, &p)| p >= policy.min_char_prob && lines[s.src].flags.imprint_cover <= policy.max_imprint_cover)
-            .collect();
-        Observed { lines, syms, critical, prob, confident }
+        let confident = prob.iter().zip(&cover).map(|(&p, &c)| policy.confident(p, c)).collect();
+        Observed { lines, syms, critical, prob, cover, place, confident }
+    }
+
+    /// Whether symbol `i` lies under the imprint, where a film of seal paste can hide print.
+    pub fn covered(&self, i: usize, policy: &Policy) -> bool {
+        self.cover[i] > policy.max_imprint_cover
     }
 }
 
@@ -46,34 +51,52 @@ fn keyed_prob(line: &Line, span: [f32; 2], key: char) -> f32 {
         .fold(0.0, |best, (_, p)| best.max(p))
 }
 
+/// The capture's symbols and what is known of each, index by index.
+#[derive(Default)]
+struct Symbols {
+    syms: Vec<Sym>,
+    prob: Vec<f32>,
+    cover: Vec<f32>,
+    place: Vec<[f32; 2]>,
+}
+
+impl Symbols {
+    /// Appends the symbols of `text` read on line `li` with probability `prob`, imprint cover
+    /// `cover` and extent `place`.
+    fn push(&mut self, li: usize, text: &str, prob: f32, cover: f32, place: [f32; 2]) {
+        fold(text.chars().map(|c| (li, c)), &mut self.syms);
+        let n = self.syms.len();
+        self.prob.resize(n, if prob.is_nan() { 0.0 } else { prob.clamp(0.0, 1.0) });
+        self.cover.resize(n, cover);
+        self.place.resize(n, place);
+    }
+}
+
 /// The capture's symbols in reading order (seal-ring text left out), each with its line as
-/// `src`, and their probabilities.
+/// `src`, and their probabilities, imprint covers and places.
 ///
 /// Per-character probabilities come from `chars`, each raised to its symbol's probability
 /// over all the candidates spelling it ([`keyed_prob`]); a line without them falls back to
-/// its score for every character. NaN or out-of-range probabilities are clamped into `[0, 1]`
-/// (NaN as 0), so a broken recogniser output reads as unconfident, never as confident.
-fn observed(lines: &[Line]) -> (Vec<Sym>, Vec<f32>) {
-    let mut syms = Vec::new();
-    let mut prob = Vec::new();
-    let clamp = |p: f32| if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
+/// its score for every character, its imprint cover, and its whole length. NaN or
+/// out-of-range probabilities are clamped into `[0, 1]` (NaN as 0), so a broken recogniser
+/// output reads as unconfident, never as confident.
+fn observed(lines: &[Line]) -> Symbols {
+    let mut out = Symbols::default();
     for (li, line) in lines.iter().enumerate().filter(|(_, l)| !l.flags.seal_ring) {
+        let length = line.length_in_heights();
         if line.chars.is_empty() {
-            fold(line.text.chars().map(|c| (li, c)), &mut syms);
-            prob.resize(syms.len(), clamp(line.score));
-        } else {
-            for ch in &line.chars {
-                let from = syms.len();
-                fold(ch.text.chars().map(|c| (li, c)), &mut syms);
-                let p = match &syms[from..] {
-                    [s] => ch.prob.max(keyed_prob(line, ch.span, s.key)),
-                    _ => ch.prob,
-                };
-                prob.resize(syms.len(), clamp(p));
+            out.push(li, &line.text, line.score, line.flags.imprint_cover, [0.0, length]);
+            continue;
+        }
+        for ch in &line.chars {
+            let from = out.syms.len();
+            out.push(li, &ch.text, ch.prob, ch.imprint_cover, ch.span.map(|x| x * length));
+            if let [s] = out.syms[from..] {
+                out.prob[from] = out.prob[from].max(keyed_prob(line, ch.span, s.key));
             }
         }
     }
-    (syms, prob)
+    out
 }
 
 /// One CTC step's probabilities by comparison key: the blank's, with the candidates that

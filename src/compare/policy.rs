@@ -21,11 +21,15 @@ pub struct Policy {
     /// because hiding a change would take the recogniser misreading the changed character as
     /// exactly the approved one. Stricter: higher.
     pub(crate) min_agree_prob: f32,
-    /// A line with more of its area under a seal imprint than this is not read with
-    /// confidence, whatever its probabilities: red ink over black text produces confident
-    /// misreads. Stricter: lower. Not in effect until the engine estimates the cover (see
-    /// `LineFlags::imprint_cover`).
+    /// A character with more of its cell under seal ink than this (`Char::imprint_cover`)
+    /// lies under the imprint, whose paste can hide print: it is read with confidence only
+    /// at `min_covered_prob`, and a critical character missing there is unverifiable, not
+    /// deleted. Stricter: lower.
     pub(crate) max_imprint_cover: f32,
+    /// What a character under the imprint needs to be read with confidence: a film of paste
+    /// over thin strokes makes the recogniser guess, and its guesses under the imprint come
+    /// with probabilities up to the 0.90s. Stricter: higher.
+    pub(crate) min_covered_prob: f32,
     /// Confidently matched characters needed before MATCH can be said; below this a capture
     /// shows too little to vouch for the page. 20 is about one line of a village form.
     /// Stricter: higher.
@@ -77,6 +81,7 @@ impl Default for Policy {
             min_char_prob: 0.90,
             min_agree_prob: 0.3,
             max_imprint_cover: 0.25,
+            min_covered_prob: 0.98,
             min_covered_chars: 20,
             max_noise_weight: 1.5,
             max_noise_prob: 0.98,
@@ -98,6 +103,7 @@ pub struct PolicyOverrides {
     pub min_char_prob: Option<f32>,
     pub min_agree_prob: Option<f32>,
     pub max_imprint_cover: Option<f32>,
+    pub min_covered_prob: Option<f32>,
     pub min_covered_chars: Option<usize>,
     pub max_noise_weight: Option<f32>,
     pub max_noise_prob: Option<f32>,
@@ -165,6 +171,17 @@ fn tighten<T: PartialOrd + Copy + std::fmt::Display>(
 }
 
 impl Policy {
+    /// Above this share of its cell under seal ink a character lies under the imprint.
+    pub fn max_imprint_cover(&self) -> f32 {
+        self.max_imprint_cover
+    }
+
+    /// Whether a character read with probability `prob` under `cover` of seal ink is read
+    /// with confidence.
+    pub(crate) fn confident(&self, prob: f32, cover: f32) -> bool {
+        prob >= self.min_char_prob && (cover <= self.max_imprint_cover || prob >= self.min_covered_prob)
+    }
+
     /// The default policy tightened by `overrides`; any loosening is refused whole.
     pub fn with_overrides(overrides: &PolicyOverrides) -> Result<Policy, PolicyError> {
         Policy::overridden(overrides, Loosening::Refused)
@@ -182,6 +199,7 @@ impl Policy {
         tighten("min_char_prob", &mut p.min_char_prob, o.min_char_prob, higher, (0.0, 1.0))?;
         tighten("min_agree_prob", &mut p.min_agree_prob, o.min_agree_prob, higher, (0.0, 1.0))?;
         tighten("max_imprint_cover", &mut p.max_imprint_cover, o.max_imprint_cover, lower, (0.0, 1.0))?;
+        tighten("min_covered_prob", &mut p.min_covered_prob, o.min_covered_prob, higher, (0.0, 1.0))?;
         tighten("min_covered_chars", &mut p.min_covered_chars, o.min_covered_chars, higher, (0, usize::MAX))?;
         tighten("max_noise_weight", &mut p.max_noise_weight, o.max_noise_weight, lower, (0.0, f32::MAX))?;
         tighten("max_noise_prob", &mut p.max_noise_prob, o.max_noise_prob, lower, (0.0, 1.0))?;

@@ -23,6 +23,7 @@ use super::approved::ApprovedText;
 use super::normalise::{Sym, fold};
 use super::observed::{Observed, keyed_candidates};
 use super::policy::Policy;
+use crate::read::imprint;
 use crate::read::page::{Char, Line};
 
 /// Most symbols either side of one difference that may be re-read: OCR noise misreads a
@@ -286,10 +287,14 @@ fn respell(line: &Line, spelling: &Spelling) -> Line {
         .zip(&spelling.path.spans)
         .map(|(label, &(from, to, prob))| match label.source {
             Source::Read(k) => line.chars[k].clone(),
-            Source::Approved(ch) => Char { text: ch.to_string(), prob, span: [from as f32 / steps, to as f32 / steps] },
+            Source::Approved(ch) => {
+                Char { text: ch.to_string(), prob, span: [from as f32 / steps, to as f32 / steps], imprint_cover: 0.0 }
+            }
         })
         .collect();
-    Line { text: chars.iter().map(|c| c.text.as_str()).collect(), chars, ..line.clone() }
+    let mut line = Line { text: chars.iter().map(|c| c.text.as_str()).collect(), chars, ..line.clone() };
+    imprint::cover_chars(&mut line);
+    line
 }
 
 /// A line's CTC steps in log space, candidates by comparison key.
@@ -401,7 +406,15 @@ mod tests {
                 Step { blank: 1.0 - cands.iter().map(|c| c.1).sum::<f32>(), candidates }
             })
             .collect();
-        Line { text: String::new(), score: 0.0, quad: [[0.0; 2]; 4], chars: vec![], flags: Default::default(), steps }
+        Line {
+            text: String::new(),
+            score: 0.0,
+            quad: [[0.0; 2]; 4],
+            chars: vec![],
+            flags: Default::default(),
+            steps,
+            seal_ink: vec![],
+        }
     }
 
     fn spell(text: &str) -> Vec<Label> {

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::policy::Policy;
 use super::reread::Reread;
-use crate::read::page::Quad;
+use crate::read::page::{LineEnd, Quad};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -25,6 +25,23 @@ impl std::fmt::Display for Outcome {
             Outcome::Unreadable => "UNREADABLE",
         })
     }
+}
+
+/// Why a capture is UNREADABLE: what the backend should ask for (a new capture, or a
+/// person's look at the paper).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreadable {
+    /// The seal's imprint lies over a critical token that could not be read surely: a
+    /// person should look at the paper, a new photograph will not show more.
+    Imprint,
+    /// The frame shows too little of the document: photograph more of the page.
+    FrameCut,
+    /// The print is there but could not be read surely (blur, glare, faint print): a new
+    /// capture may do.
+    Blur,
+    /// No document text at all: blank paper, a desk, no paper.
+    NoText,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,11 +75,34 @@ pub struct Finding {
     pub confidence: f32,
     /// Within OCR-noise tolerance on its own; reported as evidence, not decisive.
     pub tolerated: bool,
+    /// What the pixels say of a missing text: measured, so that a person can check why it
+    /// was judged deleted or unverifiable.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+}
+
+/// A measurement in the capture's pixels behind a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Evidence {
+    /// Blank paper between the line's `end` and the frame's edge where the approved text
+    /// would stand: the text is absent, not hidden by the frame.
+    PaperToEdge { end: LineEnd, line_heights: f32 },
+    /// Room between the characters read around the missing text, in characters of the
+    /// line's own pitch, against the room the approved text needs there (a digit or a
+    /// Latin letter counts about half): with the room, the characters are there but were
+    /// not read; without it, they were not printed.
+    Room { room: f32, needed: f32 },
+    /// Share of the missing text's place on its line under seal ink.
+    Imprint { cover: f32 },
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
     pub outcome: Outcome,
+    /// Why the outcome is UNREADABLE; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Unreadable>,
     /// Share of compared positions that agree exactly, in `[0, 1]`.
     pub similarity: f32,
     /// Share of the approved text (whitespace excluded) inside the covered span.

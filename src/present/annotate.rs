@@ -329,7 +329,15 @@ mod tests {
     const GREY: Rgb<u8> = Rgb([128, 128, 128]);
 
     fn line(quad: Quad) -> Line {
-        Line { text: "甲方".into(), score: 0.98, quad, chars: vec![], flags: Default::default(), steps: vec![] }
+        Line {
+            text: "甲方".into(),
+            score: 0.98,
+            quad,
+            chars: vec![],
+            flags: Default::default(),
+            steps: vec![],
+            seal_ink: vec![],
+        }
     }
 
     fn finding(line: usize, approved: Option<&str>, tolerated: bool) -> Finding {
@@ -342,12 +350,14 @@ mod tests {
             quad: None,
             confidence: 0.98,
             tolerated,
+            evidence: Vec::new(),
         }
     }
 
     fn verdict(findings: Vec<Finding>) -> Verdict {
         Verdict {
             outcome: Outcome::Mismatch,
+            reason: None,
             similarity: 0.9,
             coverage: 1.0,
             covered_span: None,

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::compare::{Finding, FindingKind, Outcome, Verdict};
-use crate::read::page::Line;
+use crate::compare::{Evidence, Finding, FindingKind, Outcome, Unreadable, Verdict};
+use crate::read::page::{Line, LineEnd};
 
 /// Characters of context on each side of a finding: enough to recognise the clause.
 const CONTEXT: usize = 12;
@@ -36,9 +36,10 @@ pub fn write_report(
         Outcome::Mismatch => "\x1b[1;31m",
         Outcome::Unreadable => "\x1b[1;33m",
     };
+    let reason = verdict.reason.map(|r| format!(" ({})", because(r))).unwrap_or_default();
     writeln!(
         out,
-        "{}  similarity {:.3}, coverage {:.2}",
+        "{}{reason}  similarity {:.3}, coverage {:.2}",
         style.paint(&verdict.outcome.to_string(), outcome_code),
         verdict.similarity,
         verdict.coverage
@@ -114,6 +115,29 @@ fn describe(kind: FindingKind) -> &'static str {
     }
 }
 
+fn because(reason: Unreadable) -> &'static str {
+    match reason {
+        Unreadable::Imprint => "the seal's imprint covers a critical token: a person should look at the paper",
+        Unreadable::FrameCut => "the frame shows too little of the document: capture more of the page",
+        Unreadable::Blur => "the print could not be read surely: capture it again, sharper",
+        Unreadable::NoText => "no document text in the capture",
+    }
+}
+
+/// What a measurement in the pixels says, in words.
+fn measured(e: &Evidence) -> String {
+    match *e {
+        Evidence::PaperToEdge { end, line_heights } => {
+            let end = if end == LineEnd::Start { "start" } else { "end" };
+            format!("blank paper for {line_heights:.1} line heights from the line's {end} to the frame's edge")
+        }
+        Evidence::Room { room, needed } => {
+            format!("room for {room:.1} characters where the approved text needs {needed:.1}")
+        }
+        Evidence::Imprint { cover } => format!("seal ink over {:.0}% of the place", cover * 100.0),
+    }
+}
+
 fn heading(f: &Finding) -> String {
     let line = f.line.map(|l| format!(" on line {}", l + 1)).unwrap_or_default();
     format!("{}{line}, confidence {:.2}", describe(f.kind), f.confidence)
@@ -146,6 +170,9 @@ fn write_finding(out: &mut impl Write, f: &Finding, approved: &[char], lines: &[
     }
     if let (false, Some(o)) = (located, observed) {
         writeln!(out, "  observed: {}", style.mark(&shorten(&clean(o.chars())), READ_MARK))?;
+    }
+    for e in &f.evidence {
+        writeln!(out, "  measured: {}", measured(e))?;
     }
     Ok(())
 }
@@ -286,7 +313,15 @@ mod tests {
     const QUAD: Quad = [[0.0, 0.0], [100.0, 0.0], [100.0, 20.0], [0.0, 20.0]];
 
     fn line(text: &str) -> Line {
-        Line { text: text.into(), score: 0.98, quad: QUAD, chars: vec![], flags: Default::default(), steps: vec![] }
+        Line {
+            text: text.into(),
+            score: 0.98,
+            quad: QUAD,
+            chars: vec![],
+            flags: Default::default(),
+            steps: vec![],
+            seal_ink: vec![],
+        }
     }
 
     fn report(verdict: &Verdict, approved: &str, lines: &[Line], colour: bool) -> String {
@@ -310,12 +345,14 @@ mod tests {
             quad: None,
             confidence: 0.97,
             tolerated: false,
+            evidence: Vec::new(),
         }
     }
 
     fn verdict(findings: Vec<Finding>) -> Verdict {
         Verdict {
             outcome: Outcome::Mismatch,
+            reason: None,
             similarity: 0.5,
             coverage: 1.0,
             covered_span: None,

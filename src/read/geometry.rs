@@ -92,6 +92,46 @@ pub fn lengthen(quad: &Quad, before: f32, after: f32, bounds: Point) -> Quad {
     [at(tl, -b), at(tr, a), at(br, a), at(bl, -b)]
 }
 
+/// A box's own coordinates: along its text from the middle of its start side, and across it
+/// from its centre line.
+pub(crate) struct LineAxes {
+    origin: Point,
+    pub along: Point,
+    pub length: f32,
+    pub height: f32,
+}
+
+impl LineAxes {
+    pub fn of(quad: &Quad) -> Self {
+        let mid = |a: Point, b: Point| [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+        LineAxes {
+            origin: mid(quad[0], quad[3]),
+            along: text_direction(quad),
+            length: line_length(quad),
+            height: line_height(quad),
+        }
+    }
+
+    pub fn at(&self, t: f32, s: f32) -> Point {
+        let [u, v] = self.along;
+        [self.origin[0] + u * t - v * s, self.origin[1] + v * t + u * s]
+    }
+
+    /// How far the centre line runs, from `t` in `direction` (±1), before it leaves an
+    /// image of size `bounds`.
+    pub fn to_edge(&self, t: f32, direction: f32, bounds: Point) -> f32 {
+        let p = self.at(t, 0.0);
+        (0..2).fold(f32::INFINITY, |reach, a| {
+            let d = self.along[a] * direction;
+            match d {
+                d if d > 0.0 => reach.min((bounds[a] - 1.0 - p[a]) / d),
+                d if d < 0.0 => reach.min(p[a] / -d),
+                _ => reach,
+            }
+        })
+    }
+}
+
 /// Convex hull by Andrew's monotone chain, counter-clockwise in a y-up frame.
 fn convex_hull(points: &[Point]) -> Vec<Point> {
     let mut pts: Vec<Point> = points.to_vec();

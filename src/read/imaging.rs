@@ -135,6 +135,12 @@ pub fn pack_lines(crops: &[&RgbImage], height: u32, width: u32) -> (Array4<f32>,
     (tensor, filled)
 }
 
+/// The pixel at `p`, if it lies inside the image.
+pub fn pixel_at(image: &RgbImage, [x, y]: Point) -> Option<[u8; 3]> {
+    let inside = x >= 0.0 && y >= 0.0 && (x as u32) < image.width() && (y as u32) < image.height();
+    inside.then(|| image.get_pixel(x as u32, y as u32).0)
+}
+
 /// Cut the quadrilateral out of `image` and straighten it, as OpenCV's
 /// `getPerspectiveTransform` + `warpPerspective(INTER_CUBIC, BORDER_REPLICATE)` would.
 /// The output is as wide as the longer of the top and bottom edges and as tall as the

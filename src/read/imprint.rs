@@ -8,8 +8,18 @@
 //! that are both clearly red and nearly as bright as the paper are lifted to the local
 //! paper level. Everything else keeps its red channel: stretching the whole page instead
 //! costs faint print its contrast. Pages without red ink are left alone.
+//!
+//! The imprint also hides print: a hard press with fresh paste lays a film over thin strokes
+//! (`shared/reference/seal-practice.md`). So each read line keeps where seal ink lies along
+//! it ([`ink_along`]), and each character the share of its cell under seal ink: a character
+//! under the imprint that reads otherwise than approved, or is not read at all, is
+//! unverifiable unless read surely, never a change on that reading alone.
 
 use image::{GrayImage, Rgb, RgbImage};
+
+use super::geometry::LineAxes;
+use super::imaging::pixel_at;
+use super::page::{Line, Quad};
 
 /// A pixel counts as seal ink when its red exceeds both green and blue by this much.
 const INK_MARGIN: i16 = 50;
@@ -29,16 +39,87 @@ const REDNESS_RAMP: f32 = 40.0;
 /// a tile of heavy print still shows paper, small enough to follow uneven lighting.
 const TILE: u32 = 64;
 
+/// Whether a pixel is seal ink: black print under a translucent imprint is not, print under
+/// a film of it is.
+fn is_seal_ink([r, g, b]: [u8; 3]) -> bool {
+    let [r, g, b] = [r, g, b].map(i16::from);
+    r - g > INK_MARGIN && r - b > INK_MARGIN
+}
+
 /// The share of pixels that are seal ink.
 pub fn red_share(image: &RgbImage) -> f32 {
-    let red = image
-        .pixels()
-        .filter(|p| {
-            let [r, g, b] = p.0.map(i16::from);
-            r - g > INK_MARGIN && r - b > INK_MARGIN
-        })
-        .count();
+    let red = image.pixels().filter(|p| is_seal_ink(p.0)).count();
     red as f32 / (image.width() as f32 * image.height() as f32).max(1.0)
+}
+
+/// The length of one cell of a line's seal-ink profile, in line heights.
+pub const INK_CELL: f32 = 0.25;
+
+/// How far past each end of its box a line's seal-ink profile runs, in line heights: text
+/// the reading misses at a line's end may lie under the imprint there.
+const BEYOND: f32 = 3.0;
+
+/// A line's seal-ink profile: for each cell of [`INK_CELL`] line heights along its box
+/// (corners from the text's own top-left), from [`BEYOND`] before its start to as far past
+/// its end, the share of the box's height there that is seal ink (0 outside the image).
+pub fn ink_along(image: &RgbImage, quad: &Quad) -> Vec<f32> {
+    let axes = LineAxes::of(quad);
+    let cell = (INK_CELL * axes.height).max(1.0);
+    let half = (axes.height / 2.0).max(1.0) as i32;
+    let first = -(BEYOND * axes.height);
+    let cells = ((axes.length - 2.0 * first) / cell).ceil() as usize;
+    (0..cells)
+        .map(|k| {
+            let from = (first + k as f32 * cell) as i32;
+            let to = (first + (k + 1) as f32 * cell) as i32;
+            let samples = (from..to.max(from + 1)).flat_map(|t| (-half..=half).map(move |s| (t, s)));
+            let (ink, all) = samples.fold((0usize, 0usize), |(ink, all), (t, s)| {
+                match pixel_at(image, axes.at(t as f32, s as f32)) {
+                    Some(p) => (ink + usize::from(is_seal_ink(p)), all + 1),
+                    None => (ink, all),
+                }
+            });
+            ink as f32 / all.max(1) as f32
+        })
+        .collect()
+}
+
+/// The mean of a seal-ink profile over `[from, to)`, in line heights along the line from
+/// its box's start (negative before it).
+pub fn cover(profile: &[f32], from: f32, to: f32) -> f32 {
+    let cell = |x: f32| (((x + BEYOND) / INK_CELL).max(0.0) as usize).min(profile.len());
+    let (a, b) = (cell(from), cell(to));
+    let b = if b > a { b } else { (a + 1).min(profile.len()) };
+    let part = &profile[a.min(b)..b];
+    if part.is_empty() { 0.0 } else { part.iter().sum::<f32>() / part.len() as f32 }
+}
+
+/// Seal ink at least this dense in a cell (or within [`LINE_REACH`] of it) puts that part
+/// of a line under the imprint: the imprint's ring, legend and star leave blank paper
+/// between them, up to about a character wide.
+const LINE_INK: f32 = 0.03;
+const LINE_REACH: usize = 4;
+
+/// The share of a line's box under an imprint, from its profile.
+pub fn line_cover(profile: &[f32]) -> f32 {
+    let skip = (BEYOND / INK_CELL) as usize;
+    let inked: Vec<bool> = profile.iter().map(|&ink| ink >= LINE_INK).collect();
+    let within = skip..inked.len().saturating_sub(skip).max(skip);
+    let near = within
+        .clone()
+        .filter(|&k| inked[k.saturating_sub(LINE_REACH)..(k + LINE_REACH + 1).min(inked.len())].contains(&true))
+        .count();
+    near as f32 / within.len().max(1) as f32
+}
+
+/// Sets each character's imprint cover: the mean of the line's seal-ink profile over a cell
+/// one line height wide about the character's centre.
+pub fn cover_chars(line: &mut Line) {
+    let length = line.length_in_heights();
+    for ch in &mut line.chars {
+        let centre = (ch.span[0] + ch.span[1]) / 2.0 * length;
+        ch.imprint_cover = cover(&line.seal_ink, centre - 0.5, centre + 0.5);
+    }
 }
 
 /// The image as grey from its red channel with bright red ink lifted to the paper, when
@@ -58,6 +139,56 @@ pub fn suppress(image: &RgbImage, min_share: f32) -> Option<RgbImage> {
         }
         grey
     })
+}
+
+/// Tiles, in line heights, over which [`lift_film`] stretches the ink: about a character,
+/// so that the stretch follows the imprint's uneven pressure.
+const FILM_TILE: f32 = 1.0;
+
+/// The share of a tile's seal-ink pixels, darkest and brightest in red, that set the
+/// stretch's ends: print under a film of paste is the darkest of the ink.
+const FILM_LOW: f32 = 0.05;
+const FILM_HIGH: f32 = 0.9;
+
+/// The image with the neighbourhood of `quad` made readable under a dense imprint: seal
+/// ink is turned grey by its red channel, stretched tile by tile from its darkest to its
+/// brightest, so that print under a film of paste, a little darker than the paste around it,
+/// becomes dark on light; everything else keeps its red channel (black print stays dark,
+/// paper light). A second reading for lines the imprint hides.
+pub fn lift_film(image: &RgbImage, quad: &Quad) -> RgbImage {
+    let axes = LineAxes::of(quad);
+    let tile = (FILM_TILE * axes.height).max(8.0) as u32;
+    let (xs, ys) = (quad.map(|p| p[0]), quad.map(|p| p[1]));
+    let bound = |v: [f32; 4], max: u32, pad: f32| {
+        let lo = v.iter().copied().fold(f32::INFINITY, f32::min) - pad;
+        let hi = v.iter().copied().fold(f32::NEG_INFINITY, f32::max) + pad;
+        (lo.clamp(0.0, max as f32) as u32, hi.clamp(0.0, max as f32) as u32)
+    };
+    let (x0, x1) = bound(xs, image.width(), axes.height);
+    let (y0, y1) = bound(ys, image.height(), axes.height);
+    let mut out = image.clone();
+    for ty in (y0..y1).step_by(tile as usize) {
+        for tx in (x0..x1).step_by(tile as usize) {
+            let (tx1, ty1) = ((tx + tile).min(x1), (ty + tile).min(y1));
+            let pixels = || (ty..ty1).flat_map(move |y| (tx..tx1).map(move |x| (x, y)));
+            let mut ink: Vec<u8> =
+                pixels().map(|(x, y)| image.get_pixel(x, y).0).filter(|&p| is_seal_ink(p)).map(|p| p[0]).collect();
+            ink.sort_unstable();
+            let at = |q: f32| ink.get(((ink.len().max(1) - 1) as f32 * q) as usize).copied().map(f32::from);
+            let (low, high) = (at(FILM_LOW), at(FILM_HIGH));
+            for (x, y) in pixels() {
+                let p = image.get_pixel(x, y).0;
+                let v = match (low, high) {
+                    (Some(lo), Some(hi)) if is_seal_ink(p) && hi > lo => {
+                        ((f32::from(p[0]) - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0
+                    }
+                    _ => f32::from(p[0]),
+                };
+                out.put_pixel(x, y, Rgb([v as u8; 3]));
+            }
+        }
+    }
+    out
 }
 
 /// The red level of the paper around each pixel: the 90th percentile of each tile, the

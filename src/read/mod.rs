@@ -15,6 +15,7 @@ pub mod crop;
 pub mod decode;
 pub mod detect;
 pub mod engine;
+pub mod frame;
 pub(crate) mod geometry;
 pub(crate) mod imaging;
 pub mod imprint;

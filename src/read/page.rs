@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::geometry::{line_height, line_length};
+
 /// A point in image pixels.
 pub type Point = [f32; 2];
 
@@ -24,6 +26,14 @@ pub struct Char {
     /// Horizontal extent within the line, as fractions of the line's width along the text
     /// direction: `[start, end]` with `0 <= start < end <= 1`.
     pub span: [f32; 2],
+    /// Share of the character's cell under seal ink, in `[0, 1]`: where it is high, the
+    /// imprint may hide the print (`read::imprint`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub imprint_cover: f32,
+}
+
+fn is_zero(v: &f32) -> bool {
+    *v == 0.0
 }
 
 /// How many of the recogniser's candidates are kept at each CTC step: enough for the
@@ -57,6 +67,19 @@ pub struct Line {
     /// Not serialised: it is working data, tens of kilobytes a line.
     #[serde(skip)]
     pub steps: Vec<Step>,
+    /// Where seal ink lies along the line (`read::imprint::ink_along`), so that the compare
+    /// layer can tell whether text it misses lies under the imprint. Not serialised: working
+    /// data, like `steps`.
+    #[serde(skip)]
+    pub seal_ink: Vec<f32>,
+}
+
+impl Line {
+    /// The box's length along the text in line heights: about how many full-width
+    /// characters it holds.
+    pub fn length_in_heights(&self) -> f32 {
+        line_length(&self.quad) / line_height(&self.quad).max(1.0)
+    }
 }
 
 /// What is known about a line beyond its text.
@@ -69,23 +92,36 @@ pub struct LineFlags {
     /// either may be (both ends, or a long side, at the frame's edge, or not known).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_end: Option<LineEnd>,
+    /// For each end, start and end, that the line ends at inside the frame, not far from its
+    /// edge: the blank paper between the text and the edge, in line heights. Where the approved text
+    /// goes on past that end, it is evidence that it is absent, not hidden by the frame.
+    #[serde(default, skip_serializing_if = "no_paper")]
+    pub paper_to_edge: [Option<f32>; 2],
     /// The line is the seal imprint's own ring text, not part of the document. The engine
     /// does not set it yet: the compare layer recognises ring pieces by their text.
     #[serde(default)]
     pub seal_ring: bool,
-    /// Share of the line's area covered by a seal imprint, in `[0, 1]`. The engine does not
-    /// estimate it yet (it reads 0), so `max_imprint_cover` has no effect on what it reads.
+    /// Share of the line's length under a seal imprint, in `[0, 1]`, estimated from the seal
+    /// ink along it (`read::imprint::line_cover`); each character's own cover is in its `Char`.
     #[serde(default)]
     pub imprint_cover: f32,
     /// The box was lengthened past one of the detector's ends and read again, because the
     /// approved text continues there (see `verify`).
     #[serde(default)]
     pub lengthened: bool,
+    /// The line was read again from an image that lifts print out of a dense imprint
+    /// (`read::imprint::lift_film`), because the capture judged so came out better.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lifted: bool,
     /// The line is the reading of this recogniser for second opinions (the role of its
     /// rec file in the model set), taken because the capture judged with it came out
     /// better (see `verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub second_opinion: Option<String>,
+}
+
+fn no_paper(paper: &[Option<f32>; 2]) -> bool {
+    paper.iter().all(Option::is_none)
 }
 
 /// One end of a line, in its reading direction.
@@ -142,6 +178,10 @@ pub struct Timings {
     /// no line needed it.
     #[serde(default)]
     pub second_look: f64,
+    /// Reading lines under the imprint again from an image made for dense ink (`verify`
+    /// only); 0 when no decisive finding lay under the imprint.
+    #[serde(default)]
+    pub under_imprint: f64,
     /// Reading disagreeing lines with the model set's recognisers for second opinions
     /// (`verify` only); 0 when the capture matched without them.
     #[serde(default)]

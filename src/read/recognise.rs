@@ -76,7 +76,7 @@ pub fn ctc_decode(probs: ArrayView2<f32>, dictionary: &Dictionary, filled: f32) 
         if class != 0 {
             let text = dictionary.class(class).unwrap_or_default().to_owned();
             let span = [t as f32 / content_steps, end as f32 / content_steps].map(|v| v.min(1.0));
-            chars.push(Char { text, prob, span });
+            chars.push(Char { text, prob, span, imprint_cover: 0.0 });
         }
         t = end;
     }

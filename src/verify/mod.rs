@@ -190,6 +190,9 @@ impl Worker {
             judgement.look_past_ends(engine, &ends)?;
         }
         if judgement.verdict.outcome != Outcome::Match {
+            judgement.read_under_imprint(engine)?;
+        }
+        if judgement.verdict.outcome != Outcome::Match {
             judgement.second_opinions(engine, &mut self.opinions, roles)?;
         }
         let Judgement { page, verdict, .. } = judgement;

@@ -9,18 +9,21 @@
 //! - second opinions: blur and the imprint make the first recogniser misread faithful
 //!   print with confidence (`十一` as `十十`); a changed character is printed as clearly as
 //!   its neighbours, and every model reads it as printed, so the lines holding a decisive
-//!   finding are read by the model set's other recognisers in turn.
+//!   finding are read by the model set's other recognisers in turn;
+//! - a reading under the imprint: a hard press hides thin strokes under a film of paste,
+//!   so a line holding a decisive finding there is read again from an image that stretches
+//!   the ink's red channel, where the print is a little darker than the paste.
 
 use std::time::Instant;
 
 use image::RgbImage;
 
-use crate::compare::{ApprovedText, Outcome, ShortEnd, Verdict};
+use crate::compare::{ApprovedText, Evidence, Finding, Outcome, ShortEnd, Verdict};
 use crate::error::Result;
 use crate::read::Engine;
 use crate::read::geometry::{lengthen, line_height, line_length};
-use crate::read::join;
 use crate::read::page::{Line, LineFlags, Page, Quad};
+use crate::read::{imprint, join};
 use crate::runtime::models::Recogniser;
 
 /// Characters' worth of margin a lengthened box takes beyond the missing text.
@@ -100,6 +103,41 @@ impl Judgement<'_> {
             .collect()
     }
 
+    /// Reads again, from an image made for dense red ink ([`imprint::lift_film`]), each line
+    /// holding a decisive finding under the imprint: a hard press with fresh paste hides
+    /// thin strokes from a reading of the plain capture, and a critical token there is
+    /// otherwise unverifiable. A line is kept read so where the capture comes out better.
+    pub fn read_under_imprint(&mut self, engine: &mut Engine) -> Result<()> {
+        let start = Instant::now();
+        let policy = self.approved.policy();
+        let mut covered: Vec<usize> = self
+            .verdict
+            .findings
+            .iter()
+            .filter(|f| !f.tolerated && under_imprint(f, &self.page.lines, policy.max_imprint_cover()))
+            .filter_map(|f| f.line)
+            .collect();
+        covered.sort_unstable();
+        covered.dedup();
+        for l in covered {
+            let quad = self.page.lines[l].quad;
+            let lifted = imprint::lift_film(self.image, &quad);
+            let (mut read, model_ms) = engine.read_quads(&lifted, &[quad])?;
+            self.page.timings.model += model_ms;
+            let Some(mut line) = read.pop() else { continue };
+            // The plain capture measures the imprint and the frame; the lifted one only reads.
+            let plain = &self.page.lines[l];
+            line.flags = LineFlags { lifted: true, ..plain.flags.clone() };
+            line.seal_ink = plain.seal_ink.clone();
+            imprint::cover_chars(&mut line);
+            let mut trial = self.page.lines.clone();
+            trial[l] = line;
+            self.keep_if_better(trial);
+        }
+        self.page.timings.under_imprint = book(start, &mut self.page.timings.total);
+        Ok(())
+    }
+
     /// Asks the model set's recognisers for second opinions in turn, while the capture does
     /// not match: each reads the lines holding a decisive finding, and its reading of a line
     /// is kept where the capture judged with it comes out better, one line at a time.
@@ -126,6 +164,17 @@ impl Judgement<'_> {
         self.page.timings.second_opinion = book(start, &mut self.page.timings.total);
         Ok(())
     }
+}
+
+/// Whether a finding concerns text under the imprint: characters read there, or missing
+/// text whose place the imprint covers.
+fn under_imprint(f: &Finding, lines: &[Line], max_cover: f32) -> bool {
+    let imprint = f.evidence.iter().any(|e| matches!(*e, Evidence::Imprint { cover } if cover > max_cover));
+    let read_under = f.line.and_then(|l| lines.get(l)).is_some_and(|line| {
+        let observed = f.observed.as_deref().unwrap_or_default();
+        line.chars.iter().any(|c| c.imprint_cover > max_cover && observed.contains(c.text.as_str()))
+    });
+    imprint || read_under
 }
 
 /// The flags of a line read over a lengthened box: lengthened, and cut where the frame

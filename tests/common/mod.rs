@@ -5,11 +5,26 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
+use sealcheck::eval::cases::{self, Case};
+use sealcheck::input::manifest::{Job, Manifest};
 use sealcheck::runtime::pool::Pool;
+use sealcheck::verify::Approved;
 use sealcheck::{Engine, EngineConfig, ModelSet, Profile, Verifier, VerifierConfig};
 
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A labelled case of `testdata/cases/{split}`: its capture's bytes, its approved text, and
+/// its labels.
+pub fn labelled(split: &str, id: &str) -> (Vec<u8>, String, Case) {
+    let path = repo().join(format!("testdata/cases/{split}/cases.jsonl"));
+    let manifest = Manifest::read(&path).unwrap();
+    let (_, line) = manifest.lines.iter().find(|(_, l)| l.contains(&format!(r#""id": "{id}""#))).unwrap();
+    let job = manifest.load(&Job::parse(line).unwrap()).unwrap();
+    let Approved::Text(approved) = job.approved else { panic!("{id}'s approved document is text") };
+    let case = cases::Manifest::load(&path).unwrap().cases.into_iter().find(|c| c.id == id).unwrap();
+    (job.capture, approved, case)
 }
 
 /// `../shared/eval-real`, which CI lays beside the clone.

@@ -7,6 +7,7 @@ use crate::compare::critical::{bears_value, swappable};
 use crate::compare::observed::Observed;
 use crate::compare::policy::Policy;
 use crate::compare::verdict::{Finding, FindingKind};
+use crate::read::page::LineEnd;
 
 /// Everything the judgement reads.
 pub(super) struct Context<'a> {
@@ -22,6 +23,15 @@ impl Context<'_> {
 
     pub fn cut(&self, i: usize) -> bool {
         self.obs.lines[self.line_of(i)].flags.cut
+    }
+
+    /// Whether the frame may cut the line of symbol `i` at `end`.
+    pub fn cut_at(&self, i: usize, end: LineEnd) -> bool {
+        let (start, finish) = self.obs.lines[self.line_of(i)].flags.cut_ends();
+        match end {
+            LineEnd::Start => start,
+            LineEnd::End => finish,
+        }
     }
 
     /// A value-bearing character the recogniser is sure of: read so, it is what is printed.
@@ -48,6 +58,7 @@ impl Context<'_> {
             quad: line.map(|l| self.obs.lines[l].quad),
             confidence: self.mean_prob(obs),
             tolerated,
+            evidence: Vec::new(),
         }
     }
 

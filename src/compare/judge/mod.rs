@@ -6,10 +6,12 @@
 //! - `outside`: lines outside it: titles and sign-offs located elsewhere, foreign lines;
 //! - `segment`: the differences inside it, run by run;
 //! - `unverifiable`: critical tokens that agree but were not read surely;
+//! - `evidence`: what the pixels say of text the reading misses;
 //! - `context` holds what the phases read, `tally` what the differences weigh.
 
 mod context;
 mod covered;
+mod evidence;
 mod lines;
 mod outside;
 mod segment;
@@ -27,7 +29,7 @@ use unverifiable::check_unverifiable;
 use super::align::Op;
 use super::approved::ApprovedText;
 use super::observed::Observed;
-use super::verdict::{Outcome, Verdict};
+use super::verdict::{Outcome, Unreadable, Verdict};
 
 /// The verdict on the capture `obs` read as the approved text `app`, aligned as `ops`.
 pub(super) fn judge(app: &ApprovedText, obs: &Observed, ops: &[Op]) -> Verdict {
@@ -36,6 +38,7 @@ pub(super) fn judge(app: &ApprovedText, obs: &Observed, ops: &[Op]) -> Verdict {
     let matched = ops.iter().filter_map(match_obs).count();
     let mut verdict = Verdict {
         outcome: Outcome::Unreadable,
+        reason: Some(Unreadable::NoText),
         similarity: 0.0,
         coverage: 0.0,
         covered_span: None,
@@ -62,7 +65,7 @@ pub(super) fn judge(app: &ApprovedText, obs: &Observed, ops: &[Op]) -> Verdict {
     let matched: Vec<usize> = ops[covered.first..=covered.last].iter().filter_map(match_obs).collect();
     verdict.similarity = matched.len() as f32 / (matched.len() + differing) as f32;
     check_unverifiable(&cx, &seen, &stats.silent, &mut tally, &mut verdict.findings);
-    verdict.outcome = outcome(&cx, &matched, &tally);
+    (verdict.outcome, verdict.reason) = outcome(&cx, &matched, &tally);
     verdict
 }
 
@@ -83,26 +86,46 @@ fn foreign_document(cx: &Context, matched: usize, tally: &mut Tally, verdict: &m
         cx.foreign(&all, tally, &mut verdict.findings);
         let confident = all.iter().filter(|&&i| cx.obs.confident[i]).count();
         if confident >= cx.policy.min_covered_chars {
-            verdict.outcome = Outcome::Mismatch;
+            (verdict.outcome, verdict.reason) = (Outcome::Mismatch, None);
+        } else {
+            verdict.reason = Some(too_little_shown(cx));
         }
     }
     foreign
 }
 
 /// The outcome from what the differences amount to and the `matched` symbols inside the
-/// covered span.
-fn outcome(cx: &Context, matched: &[usize], tally: &Tally) -> Outcome {
+/// covered span, and why, when it is UNREADABLE.
+fn outcome(cx: &Context, matched: &[usize], tally: &Tally) -> (Outcome, Option<Unreadable>) {
     let policy = cx.policy;
     let matched_confident = matched.iter().filter(|&&i| cx.obs.confident[i]).count() as f32;
     // The budget bounds all noise together, so that calling more of it unconfident (a
     // stricter probability threshold) can only turn MISMATCH into UNREADABLE, never MATCH.
     let noisy = tally.confident_noise + tally.unconfident_noise > policy.max_noise_share * matched.len() as f32;
     let mostly_confident = tally.confident_noise >= tally.unconfident_noise;
+    let too_little = matched_confident < policy.min_covered_chars as f32;
     if tally.mismatch || (noisy && mostly_confident) {
-        Outcome::Mismatch
-    } else if tally.unreadable || noisy || matched_confident < policy.min_covered_chars as f32 {
-        Outcome::Unreadable
+        (Outcome::Mismatch, None)
+    } else if let Some(reason) = tally.unreadable {
+        (Outcome::Unreadable, Some(reason))
+    } else if noisy {
+        (Outcome::Unreadable, Some(Unreadable::Blur))
+    } else if too_little {
+        (Outcome::Unreadable, Some(too_little_shown(cx)))
     } else {
-        Outcome::Match
+        (Outcome::Match, None)
+    }
+}
+
+/// Why a capture shows too few confidently matched characters: most of what it reads is
+/// unsure (blur), or the frame cuts its lines (it shows too little), or there is little text.
+fn too_little_shown(cx: &Context) -> Unreadable {
+    let unsure = cx.obs.confident.iter().filter(|&&c| !c).count();
+    if 2 * unsure > cx.obs.syms.len() {
+        Unreadable::Blur
+    } else if cx.obs.lines.iter().any(|l| l.flags.cut) {
+        Unreadable::FrameCut
+    } else {
+        Unreadable::NoText
     }
 }

@@ -8,7 +8,8 @@ use super::lines::LineStats;
 use super::tally::{CONFUSABLE_WEIGHT, Tally, gap_weight};
 use crate::compare::align::Op;
 use crate::compare::critical::{bears_value, is_numeral};
-use crate::compare::verdict::{Finding, FindingKind};
+use crate::compare::verdict::{Evidence, Finding, FindingKind};
+use crate::read::page::LineEnd;
 
 /// Consecutive matches that separate two differences; OCR errors this close together are
 /// rare, edits of a word or name that keep one of its characters are not.
@@ -94,17 +95,20 @@ struct Shown {
 }
 
 impl Segment<'_> {
-    /// Whether the run sits at a cut line's missing end, where deletions are framing.
+    /// Whether the run sits at a cut line's missing end, where deletions are framing: past
+    /// the end of the line before it, or before the start of the line after it, where the
+    /// frame cuts that end.
     fn at_cut_end(&self, cx: &Context, excused: &[bool]) -> bool {
         let before = self.before.map(|(i, _)| i);
-        let crosses = |a: Option<usize>, b: Option<usize>| match (a, b) {
+        let crosses = match (before, self.after) {
             (Some(a), Some(b)) => cx.line_of(a) != cx.line_of(b),
             _ => true,
         };
         let touches_excused = self.ops.iter().any(|op| matches!(*op, Op::Ins(i) | Op::Sub(i, _) if excused[i]));
         touches_excused
-            || (before.is_some_and(|i| cx.cut(i)) && crosses(before, self.after))
-            || (self.after.is_some_and(|i| cx.cut(i)) && crosses(before, self.after))
+            || (crosses
+                && (before.is_some_and(|i| cx.cut_at(i, LineEnd::End))
+                    || self.after.is_some_and(|i| cx.cut_at(i, LineEnd::Start))))
     }
 
     /// Books the run's difference; returns how many steps differ.
@@ -124,8 +128,13 @@ impl Segment<'_> {
         // Deletions are judged by the reading around them.
         let neighbours: Vec<usize> = self.before.map(|(i, _)| i).into_iter().chain(self.after).collect();
         let judged_by = if shown.obs.is_empty() { &neighbours } else { &shown.obs };
-        let (kind, tolerated) = decide(cx, &shown, judged_by, tally);
+        let evidence = match (&shown.app, shown.obs.is_empty()) {
+            (Some(app), true) => cx.missing_evidence(self.before.map(|(i, _)| i), self.after, app.clone()),
+            _ => Vec::new(),
+        };
+        let (kind, tolerated) = decide(cx, &shown, judged_by, &evidence, tally);
         let mut finding = cx.observed_finding(kind, &shown.obs, tolerated);
+        finding.evidence = evidence;
         if shown.obs.is_empty() {
             finding.observed = None;
             finding.line = neighbours.first().map(|&i| cx.line_of(i));
@@ -147,7 +156,10 @@ impl Segment<'_> {
     fn shown(&self, cx: &Context, excused: &[bool], silent: &[bool], seen: &mut Seen) -> Shown {
         // Text missing next to a line that does not testify is not known to be missing,
         // unless it is missing from inside that line (a digit dropped between two read ones).
-        let beside_silent = self.before.is_some_and(|(i, _)| silent[i]) || self.after.is_some_and(|i| silent[i]);
+        // A line cut at one end still testifies where it ends inside the frame.
+        let silent_at = |i: usize, end| silent[i] && (excused[i] || cx.cut_at(i, end));
+        let beside_silent = self.before.is_some_and(|(i, _)| silent_at(i, LineEnd::End))
+            || self.after.is_some_and(|i| silent_at(i, LineEnd::Start));
         let within_line =
             matches!((self.before, self.after), (Some((a, _)), Some(b)) if cx.line_of(a) == cx.line_of(b));
         let cut_end = self.at_cut_end(cx, excused);
@@ -218,8 +230,16 @@ fn step(cx: &Context, op: Op, last_j: Option<usize>) -> (Option<usize>, Option<u
 }
 
 /// What kind of difference a run shows, and whether it is tolerated as noise; books it.
-/// `judged_by` are the symbols whose reading vouches for it.
-fn decide(cx: &Context, shown: &Shown, judged_by: &[usize], tally: &mut Tally) -> (FindingKind, bool) {
+/// `judged_by` are the symbols whose reading vouches for it; `evidence`, what the pixels say
+/// of text it misses.
+fn decide(
+    cx: &Context,
+    shown: &Shown,
+    judged_by: &[usize],
+    evidence: &[Evidence],
+    tally: &mut Tally,
+) -> (FindingKind, bool) {
+    let unread = cx.unread(evidence);
     // Pauses and brackets carry no value: their probabilities make no reading doubtful.
     let valued: Vec<usize> = judged_by.iter().copied().filter(|&i| bears_value(cx.obs.syms[i].ch)).collect();
     let judged = if valued.is_empty() { judged_by } else { &valued };
@@ -227,14 +247,14 @@ fn decide(cx: &Context, shown: &Shown, judged_by: &[usize], tally: &mut Tally) -
     // OCR noise does not invent or drop a clause: a long run is a change once most of
     // it (or, for a deletion, a neighbour) is read with confidence.
     let long = shown.steps >= LONG_CHANGE && share >= if shown.obs.is_empty() { 0.5 } else { 0.8 };
-    let all_confident = share == 1.0 || long;
-    let any_confident = share > 0.0;
+    let all_confident = (share == 1.0 || long) && !unread;
+    let any_confident = share > 0.0 && !unread;
     if shown.critical {
         return if all_confident {
             tally.mismatch = true;
             (FindingKind::CriticalChange, false)
         } else {
-            tally.unreadable = true;
+            tally.unreadable_because(cx.why_unverifiable(judged_by, evidence));
             (FindingKind::CriticalUnverifiable, false)
         };
     }

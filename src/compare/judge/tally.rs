@@ -2,6 +2,7 @@
 
 use crate::compare::critical::bears_value;
 use crate::compare::policy::Policy;
+use crate::compare::verdict::Unreadable;
 
 /// A confusable swap weighs less than a plain difference: the recogniser makes it often.
 pub(super) const CONFUSABLE_WEIGHT: f32 = 0.3;
@@ -21,12 +22,18 @@ pub(super) fn gap_weight(c: char) -> f32 {
 #[derive(Default)]
 pub(super) struct Tally {
     pub mismatch: bool,
-    pub unreadable: bool,
+    /// Why some difference could not be judged, the first reason booked.
+    pub unreadable: Option<Unreadable>,
     pub confident_noise: f32,
     pub unconfident_noise: f32,
 }
 
 impl Tally {
+    /// Books a difference that cannot be judged, for `reason`.
+    pub fn unreadable_because(&mut self, reason: Unreadable) {
+        self.unreadable.get_or_insert(reason);
+    }
+
     /// Books a non-critical difference; returns whether it is tolerated as noise.
     pub fn book(&mut self, weight: f32, confident: bool, policy: &Policy) -> bool {
         if weight <= policy.max_noise_weight {
@@ -34,7 +41,11 @@ impl Tally {
             true
         } else {
             // A sizeable difference nobody could read confidently cannot be called a change.
-            *if confident { &mut self.mismatch } else { &mut self.unreadable } = true;
+            if confident {
+                self.mismatch = true;
+            } else {
+                self.unreadable_because(Unreadable::Blur);
+            }
             false
         }
     }

@@ -12,8 +12,10 @@ use crate::compare::verdict::{Finding, FindingKind};
 /// A token read exactly as approved is unverifiable only when one of its characters was read
 /// with less than `min_agree_prob`: for it to hide a change, the recogniser would have to read
 /// the changed character as exactly the approved one, and such misreads come with low
-/// probabilities. Characters on lines that do not testify, and parts of a token outside the
-/// frame, vouch for nothing and fault nothing.
+/// probabilities. Under the imprint a film of paste can hide the strokes and leave the
+/// recogniser guessing, so a character there needs `min_char_prob` to vouch. Characters on
+/// lines that do not testify, and parts of a token outside the frame, vouch for nothing and
+/// fault nothing.
 pub(super) fn check_unverifiable(
     cx: &Context,
     seen: &Seen,
@@ -41,13 +43,12 @@ pub(super) fn check_unverifiable(
         let doubtful = |i: usize| {
             !silent[i]
                 && bears_value(cx.obs.syms[i].ch)
-                && (cx.obs.prob[i] < cx.policy.min_agree_prob
-                    || cx.obs.lines[cx.line_of(i)].flags.imprint_cover > cx.policy.max_imprint_cover)
+                && (cx.obs.prob[i] < cx.policy.min_agree_prob || (cx.obs.covered(i, cx.policy) && !cx.obs.confident[i]))
         };
         if !read.iter().any(|&i| doubtful(i)) {
             continue;
         }
-        tally.unreadable = true;
+        tally.unreadable_because(cx.why_unverifiable(&read, &[]));
         let mut finding = cx.observed_finding(FindingKind::CriticalUnverifiable, &read, false);
         let (span, text) = cx.app.excerpt(visible.start, visible.end);
         (finding.approved_span, finding.approved) = (Some(span), Some(text));
