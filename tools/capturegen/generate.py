@@ -507,18 +507,22 @@ def tamper_swap_w(doc, rng, split, alines):
 
 
 def clause_spans(t):
-    """Removable clauses of a paragraph: each sentence or comma-separated part (with its closing
-    punctuation; a last part '，B。' goes with its comma so that the sentence still ends in 。).
-    Parts ending in '：' (a label) and parts under 5 characters are not offered."""
-    out, s = [], 0
+    """Removable clauses of a paragraph: each comma- or semicolon-separated part (with its closing
+    punctuation; a last part '，B。' goes with its comma so that the sentence still ends in 。),
+    and each whole sentence of a paragraph that has several. Parts ending in '：' (a label), parts
+    under 5 characters and parts that leave under 6 characters are not offered."""
+    out, s, s0 = [], 0, 0
     for i, ch in enumerate(t):
         if ch in "，。；":
             e = i + 1
-            a, b = s, e
-            if ch == "。" and s > 0 and t[s - 1] == "，":
-                a, b = s - 1, e - 1
-            if b - a >= 5 and len(t) - (b - a) >= 6 and not t[a:b].rstrip("，。；").endswith("："):
-                out.append((a, b))
+            cands = [(s - 1, e - 1) if ch == "。" and s > 0 and t[s - 1] == "，" else (s, e)]
+            if ch == "。":
+                cands.append((s0, e))
+                s0 = e
+            for a, b in cands:
+                if b - a >= 5 and len(t) - (b - a) >= 6 and not t[a:b].rstrip("，。；").endswith("：") \
+                        and (a, b) not in out:
+                    out.append((a, b))
             s = e
     return out
 
@@ -553,14 +557,16 @@ def tamper_removed_w(doc, rng, alines, mode):
         removed = blocks.pop(i)[1]
         return D.Doc(doc.template, doc.kind, blocks, doc.org), dict(
             kind="clause_removed", scope="paragraph", reflow=True, prev=i - 1, next=i, detail=removed)
-    # clauses at a line's end, at a line's start within the paragraph, and a paragraph's first
-    # clause (always at a line start, and the most numerous) are drawn as three equal groups
-    groups = [[c for c in cands if ends_line(c)],
-              [c for c in cands if starts_line(c) and c[1] > 0 and not ends_line(c)],
-              [c for c in cands if c[1] == 0 and not ends_line(c)]]
-    groups = [g for g in groups if g]
+    # clauses that end a line (half), that start a line within their paragraph (a quarter), and
+    # a paragraph's first clause (a quarter: always at a line start, and the most numerous);
+    # shares renormalised over the groups the document has
+    groups = [(0.5, [c for c in cands if ends_line(c)]),
+              (0.25, [c for c in cands if starts_line(c) and c[1] > 0 and not ends_line(c)]),
+              (0.25, [c for c in cands if c[1] == 0 and not ends_line(c)])]
+    groups = [(w, g) for w, g in groups if g]
     if groups and (mode == "gap" or rng.uniform() < EDGE_CLAUSE_SHARE):
-        g = groups[int(rng.integers(0, len(groups)))]
+        w = np.array([w for w, _ in groups])
+        g = groups[int(rng.choice(len(groups), p=w / w.sum()))][1]
         bi, a, b = g[int(rng.integers(0, len(g)))]
     else:
         bi, a, b = cands[int(rng.integers(0, len(cands)))]
@@ -1024,6 +1030,15 @@ def build_split(split: str, seed: int, out: Path) -> None:
     tpls = D.TEMPLATES[split]
     docs_meta = []
     jobs = []
+    if wide:  # the fifth captures' kinds, in the rotation's shares, dealt out to the documents at random
+        extras = [extra_kinds[i % len(extra_kinds)] for i in range(N_DOCS)]
+        extras = [extras[int(i)] for i in rng.permutation(N_DOCS)]
+    else:
+        extras = [extra_kinds[di % len(extra_kinds)] for di in range(N_DOCS)]
+    removal_of = {}  # wide: document -> clause removal mode, rotating over the removals
+    for di in range(N_DOCS):
+        if wide and extras[di] == "clause_removed":
+            removal_of[di] = REMOVAL_MODES[len(removal_of) % len(REMOVAL_MODES)]
     for di in range(N_DOCS):
         tpl = tpls[di % len(tpls)]
         doc = tpl(D.make_ctx(rng, split))
@@ -1035,7 +1050,7 @@ def build_split(split: str, seed: int, out: Path) -> None:
         if wide and R.missing_glyphs(fonts[fname], doc.text()):
             raise SystemExit(f"{doc_id}: {fname} has no glyph for {R.missing_glyphs(fonts[fname], doc.text())!r}")
         docs_meta.append((doc_id, doc, fname, layout, mode, alines))
-        for kind in ["faithful", "faithful", "digit", "amount", extra_kinds[di % len(extra_kinds)]]:
+        for kind in ["faithful", "faithful", "digit", "amount", extras[di]]:
             jobs.append((di, kind, "document"))
     for u in range(N_UNREADABLE):
         jobs.append((int(rng.integers(0, N_DOCS)), "faithful", ["blank", "heavy_blur", "desk"][u % 3]))
@@ -1051,8 +1066,7 @@ def build_split(split: str, seed: int, out: Path) -> None:
         crng = np.random.default_rng([seed, n])
         approved_text = doc.text()
         if wide:
-            removal = REMOVAL_MODES[(di // 2) % len(REMOVAL_MODES)]
-            printed, tinfo = apply_tamper_w(doc, kind, crng, split, alines, removal)
+            printed, tinfo = apply_tamper_w(doc, kind, crng, split, alines, removal_of.get(di))
             jpeg, f = make_capture_wide(crng, split, doc, printed, layout, fonts[fname], seal_font, kind=kind,
                                         tinfo=tinfo, approved_norm=norm(approved_text), capture=capture,
                                         framing=framings[n], bucket=buckets[n])
