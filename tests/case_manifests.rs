@@ -149,7 +149,10 @@ fn wide_splits_record_seal_styles_edge_tampers_and_clause_removals() {
                 if style.is_null() || style["opacity"] == "translucent" {
                     continue;
                 }
-                assert!(!l["changed"].as_bool().unwrap_or(false) || l["imprint_cover"] == 0.0, "{id}: opaque ink on a change");
+                assert!(
+                    !l["changed"].as_bool().unwrap_or(false) || l["imprint_cover"] == 0.0,
+                    "{id}: opaque ink on a change"
+                );
             }
             let t = &c["tamper"];
             if t.is_null() {
