@@ -510,7 +510,8 @@ def clause_spans(t):
     """Removable clauses of a paragraph: each comma- or semicolon-separated part (with its closing
     punctuation; a last part '，B。' goes with its comma so that the sentence still ends in 。),
     and each whole sentence of a paragraph that has several. Parts ending in '：' (a label), parts
-    under 5 characters and parts that leave under 6 characters are not offered."""
+    that open or close a bracket without the other (removing them would leave a stray bracket),
+    parts under 5 characters and parts that leave under 6 characters are not offered."""
     out, s, s0 = [], 0, 0
     for i, ch in enumerate(t):
         if ch in "，。；":
@@ -520,7 +521,9 @@ def clause_spans(t):
                 cands.append((s0, e))
                 s0 = e
             for a, b in cands:
-                if b - a >= 5 and len(t) - (b - a) >= 6 and not t[a:b].rstrip("，。；").endswith("：") \
+                part = t[a:b]
+                if b - a >= 5 and len(t) - (b - a) >= 6 and not part.rstrip("，。；").endswith("：") \
+                        and all(part.count(o) == part.count(c) for o, c in ("（）", "《》", "“”")) \
                         and (a, b) not in out:
                     out.append((a, b))
             s = e
