@@ -1,12 +1,16 @@
-//! The committed case sets (`testdata/cases/{tune,test}/cases.jsonl`) follow the case format and
-//! meet the case-mix minimums; `test` holds out `tune`'s templates and font faces.
+//! The committed case sets (`testdata/cases/{tune,test,shift}/cases.jsonl`) follow the case format
+//! and meet the case-mix minimums; `test` and `shift` each hold out the other splits' templates and
+//! font faces; `tune` and `shift` (the wider generator of issue #28) record their seal styles, edge
+//! tampers and clause removals, and `test` (the legacy generator, kept byte-identical) does not.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use sealcheck::eval::cases::{CaptureKind, Expected, Framing, Manifest, TamperKind, case_mix};
 
-const SPLITS: [&str; 2] = ["tune", "test"];
+const SPLITS: [&str; 3] = ["tune", "test", "shift"];
+/// The splits made by the wider generator (`STYLE` in `tools/capturegen/generate.py`).
+const WIDE: [&str; 2] = ["tune", "shift"];
 
 fn manifest_path(split: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/cases").join(split).join("cases.jsonl")
@@ -93,13 +97,91 @@ fn case_mix_meets_the_minimums() {
 }
 
 #[test]
-fn test_split_holds_out_templates_and_fonts() {
-    let tune = case_mix(&load("tune").cases);
-    let test = case_mix(&load("test").cases);
-    let shared_t: BTreeSet<_> = tune.templates.intersection(&test.templates).collect();
-    let shared_f: BTreeSet<_> = tune.fonts.intersection(&test.fonts).collect();
-    assert!(shared_t.is_empty(), "templates in both splits: {shared_t:?}");
-    assert!(shared_f.is_empty(), "font faces in both splits: {shared_f:?}");
-    assert!(tune.templates.len() >= 4 && test.templates.len() >= 4);
-    assert!(tune.fonts.len() >= 3 && test.fonts.len() >= 3);
+fn splits_hold_out_each_others_templates_and_fonts() {
+    for (a, b) in [("tune", "test"), ("tune", "shift"), ("test", "shift")] {
+        let ma = case_mix(&load(a).cases);
+        let mb = case_mix(&load(b).cases);
+        let shared_t: BTreeSet<_> = ma.templates.intersection(&mb.templates).collect();
+        let shared_f: BTreeSet<_> = ma.fonts.intersection(&mb.fonts).collect();
+        assert!(shared_t.is_empty(), "templates in {a} and {b}: {shared_t:?}");
+        assert!(shared_f.is_empty(), "font faces in {a} and {b}: {shared_f:?}");
+        assert!(ma.templates.len() >= 4 && mb.templates.len() >= 4);
+        assert!(ma.fonts.len() >= 3 && mb.fonts.len() >= 3);
+    }
+}
+
+/// The raw JSON of a split's cases: the wider generator's fields (`seal_style`, `imprint_ink`,
+/// `tamper.at_edge`, `tamper.reflow` ...) are not fields of the Rust case types.
+fn raw(split: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(manifest_path(split)).unwrap();
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn wide_splits_record_seal_styles_edge_tampers_and_clause_removals() {
+    for split in WIDE {
+        let cases = raw(split);
+        let (mut opaque_on_date, mut double, mut normal, mut multiply, mut at_edge) = (0, 0, 0, 0, 0);
+        let (mut reflowed, mut not_reflowed, mut paragraph) = ([0; 2], [0; 2], [0; 2]);
+        for c in &cases {
+            let id = c["id"].as_str().unwrap();
+            let style = &c["seal_style"];
+            assert_eq!(c["imprint"].is_null(), style.is_null(), "{id}: seal_style goes with imprint");
+            if !style.is_null() {
+                let peak = style["peak_alpha"].as_f64().unwrap();
+                assert!((0.0..=0.97).contains(&peak), "{id}: peak_alpha {peak}");
+                let opaque = style["opacity"] == "opaque";
+                if opaque {
+                    // near-opaque ink only where practice presses the seal
+                    let at = style["placement"].as_str().unwrap();
+                    assert!(at == "date_issuer" || at == "sign", "{id}: opaque ink at {at}");
+                }
+                opaque_on_date += usize::from(opaque && style["placement"] == "date_issuer");
+                double += usize::from(style["double"] == true);
+                normal += usize::from(style["blend"] == "normal");
+                multiply += usize::from(style["blend"] == "multiply");
+            }
+            for l in c["visible_lines"].as_array().unwrap().iter().chain(c["cut_lines"].as_array().unwrap()) {
+                for key in ["imprint_cover", "imprint_ink", "imprint_ink_peak"] {
+                    let v = l[key].as_f64().unwrap_or_else(|| panic!("{id}: a line without {key}"));
+                    assert!((0.0..=1.0).contains(&v), "{id}: {key} {v}");
+                }
+                if style.is_null() || style["opacity"] == "translucent" {
+                    continue;
+                }
+                assert!(
+                    !l["changed"].as_bool().unwrap_or(false) || l["imprint_cover"] == 0.0,
+                    "{id}: opaque ink on a change"
+                );
+            }
+            let t = &c["tamper"];
+            if t.is_null() {
+                continue;
+            }
+            at_edge += usize::from(!t["at_edge"].is_null());
+            if t["kind"] == "clause_removed" {
+                let seen = usize::from(t["visible"] == true);
+                match (t["scope"].as_str().unwrap(), t["reflow"].as_bool().unwrap()) {
+                    ("paragraph", _) => paragraph[seen] += 1,
+                    (_, true) => reflowed[seen] += 1,
+                    (_, false) => not_reflowed[seen] += 1,
+                }
+            }
+        }
+        println!(
+            "{split}: opaque over the date {opaque_on_date}, double {double}, normal {normal}, multiply {multiply}, \
+             at the frame's edge {at_edge}, clause removals [hidden, visible]: paragraph {paragraph:?}, \
+             reflowed {reflowed:?}, not reflowed {not_reflowed:?}"
+        );
+        assert!(opaque_on_date >= 15 && double >= 10 && normal >= 20 && multiply >= 20, "{split}: seal styles");
+        assert!(at_edge >= 10, "{split}: {at_edge} tampers framed at the frame's edge");
+        for (name, n) in [("paragraph", paragraph), ("reflowed", reflowed), ("not reflowed", not_reflowed)] {
+            assert!(n[1] >= 2 && n[0] + n[1] >= 5, "{split}: {name} clause removals {n:?}");
+        }
+    }
+    // `test` is the legacy generator's, byte for byte: none of the new fields.
+    for c in raw("test") {
+        assert!(c.get("seal_style").is_none(), "{}: test has a seal_style", c["id"]);
+        assert!(c["tamper"].get("at_edge").is_none(), "{}: test has tamper.at_edge", c["id"]);
+    }
 }

@@ -80,7 +80,7 @@ fn paper_around(image: &RgbImage, quad: &Quad) -> [f32; 3] {
 /// needed ink there, a look reaching the edge excused the missing clause as framing.
 #[test]
 fn a_clause_removed_at_a_line_start_by_the_frame_edge_is_a_mismatch() {
-    let (capture, approved, case) = labelled("tune", "tune-0051");
+    let (capture, approved, case) = labelled("fixtures/tune-v1", "tune-0051");
     let mut image = image::load_from_memory(&capture).unwrap().to_rgb8();
     let line = truth_line(&case.visible_lines, "今介绍我村党");
     let (_, height, pitch) = measure(line);
@@ -109,7 +109,7 @@ fn a_clause_removed_at_a_line_start_by_the_frame_edge_is_a_mismatch() {
 /// deleted: the capture is no MISMATCH, and if it cannot be read it says the imprint is why.
 #[test]
 fn a_near_opaque_imprint_over_a_date_is_never_a_mismatch() {
-    let (capture, approved, case) = labelled("tune", "tune-0080");
+    let (capture, approved, case) = labelled("fixtures/tune-v1", "tune-0080");
     let mut image = image::load_from_memory(&capture).unwrap().to_rgb8();
     let line = truth_line(&case.visible_lines, "2026年");
     let (_, height, pitch) = measure(line);

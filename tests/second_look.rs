@@ -8,9 +8,11 @@ use common::{labelled, verifier};
 use sealcheck::compare::{Outcome, Policy, PolicyOverrides};
 use sealcheck::verify::{Approved, Report, Request};
 
-/// A case's capture and approved text.
-fn capture(split: &str, id: &str) -> (Vec<u8>, String) {
-    let (capture, approved, _) = labelled(split, id);
+/// A case's capture and approved text. `set` is a folder under `testdata/`: `cases/test`, or
+/// `fixtures/tune-v1` for captures of the `tune` split as it was before issue #28 regenerated
+/// it (`testdata/README.md`).
+fn capture(set: &str, id: &str) -> (Vec<u8>, String) {
+    let (capture, approved, _) = labelled(set, id);
     (capture, approved)
 }
 
@@ -29,7 +31,7 @@ fn judge(capture: &[u8], approved: &str) -> Report {
 /// that `，乙` weighs, so that only the second look can make the capture match.
 #[test]
 fn text_past_a_short_box_is_found_and_text_not_printed_is_not() {
-    let (capture, approved) = capture("tune", "tune-0076");
+    let (capture, approved) = capture("fixtures/tune-v1", "tune-0076");
     let strict =
         Policy::with_overrides(&PolicyOverrides { max_noise_weight: Some(1.0), ..Default::default() }).unwrap();
     let judge = |capture: &[u8], approved: &str| judge_under(&strict, capture, approved);
@@ -57,7 +59,7 @@ fn text_past_a_short_box_is_found_and_text_not_printed_is_not() {
 /// below the band (`电话16396190031。`) is no longer a critical deletion.
 #[test]
 fn a_look_that_reaches_the_frame_cuts_the_line_there() {
-    let (capture, approved) = capture("test", "test-0015");
+    let (capture, approved) = capture("cases/test", "test-0015");
     let report = judge(&capture, &approved);
     assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
     let cut: Vec<&str> =
@@ -70,7 +72,7 @@ fn a_look_that_reaches_the_frame_cuts_the_line_there() {
 /// are read as one line, so `处` is read once.
 #[test]
 fn a_look_into_the_next_piece_of_its_line_reads_them_together() {
-    let (capture, approved) = capture("test", "test-0075");
+    let (capture, approved) = capture("cases/test", "test-0075");
     let report = judge(&capture, &approved);
     assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
     let title = report.page.lines.iter().find(|l| l.text.contains("处置情况的报告")).expect("the title is read");
@@ -82,7 +84,7 @@ fn a_look_into_the_next_piece_of_its_line_reads_them_together() {
 /// printed by every recogniser.
 #[test]
 fn a_second_opinion_restores_a_misread_and_not_a_change() {
-    let (capture, approved) = capture("tune", "tune-0138");
+    let (capture, approved) = capture("fixtures/tune-v1", "tune-0138");
     let report = judge(&capture, &approved);
     assert_eq!(report.verdict.outcome, Outcome::Match, "{:?}", report.verdict.findings);
     let second: Vec<&str> =

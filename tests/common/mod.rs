@@ -15,10 +15,10 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A labelled case of `testdata/cases/{split}`: its capture's bytes, its approved text, and
-/// its labels.
-pub fn labelled(split: &str, id: &str) -> (Vec<u8>, String, Case) {
-    let path = repo().join(format!("testdata/cases/{split}/cases.jsonl"));
+/// A labelled case of the case set in `testdata/{set}` (`cases/test`, `fixtures/tune-v1`):
+/// its capture's bytes, its approved text, and its labels.
+pub fn labelled(set: &str, id: &str) -> (Vec<u8>, String, Case) {
+    let path = repo().join(format!("testdata/{set}/cases.jsonl"));
     let manifest = Manifest::read(&path).unwrap();
     let (_, line) = manifest.lines.iter().find(|(_, l)| l.contains(&format!(r#""id": "{id}""#))).unwrap();
     let job = manifest.load(&Job::parse(line).unwrap()).unwrap();

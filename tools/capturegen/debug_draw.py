@@ -16,9 +16,13 @@ for line in man.read_text(encoding="utf-8").splitlines():
         d.ellipse([l["box"][0][0] - 5, l["box"][0][1] - 5, l["box"][0][0] + 5, l["box"][0][1] + 5], fill=(0, 0, 255))
     for l in c["cut_lines"]:
         d.polygon([tuple(p) for p in l["box"]], outline=(255, 140, 0), width=2)
+    for imp in (c.get("imprint"), c.get("imprint_second")):  # the imprint's disc(s), red
+        if imp:
+            (x, y), r = imp["center"], imp["radius"]
+            d.ellipse([x - r, y - r, x + r, y + r], outline=(230, 0, 0), width=1)
     im.save(out)
     print(json.dumps({k: v for k, v in c.items() if k not in ("visible_lines", "cut_lines", "approved_text")}, ensure_ascii=False))
     for l in c["visible_lines"]:
-        print("V", l["imprint_cover"], l.get("changed", ""), l["text"])
+        print("V", l["imprint_cover"], l.get("imprint_ink_peak", ""), l.get("changed", ""), l["text"])
     for l in c["cut_lines"]:
-        print("C", l["imprint_cover"], l["inside"], l["text"])
+        print("C", l["imprint_cover"], l.get("imprint_ink_peak", ""), l["inside"], l["text"])

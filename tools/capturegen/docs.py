@@ -2,7 +2,8 @@
 
 Every template is a function `(ctx) -> Doc`; `ctx` is a `Ctx` of randomly drawn names,
 places, numbers and dates.  Templates, person names, villages and towns are split into
-a `tune` pool and a disjoint `test` pool, so the test split holds out all of them.
+a `tune` pool, a disjoint `test` pool and a third disjoint `shift` pool, so each of test and
+shift holds out all of them.
 
 A document is a list of blocks.  Each block has a style that drives layout
 (`title`, `salutation`, `field`, `para`, `sign`, `sign_left`, `date`) and its text.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # ---------------------------------------------------------------------------
-# Pools (tune / test are disjoint except for surnames)
+# Pools (tune / test / shift are disjoint except for surnames)
 # ---------------------------------------------------------------------------
 SURNAMES = list("王陈张李吴周徐朱沈胡金杨黄俞钱孙方叶潘郑何楼蒋应邵汪姚章施童")
 
@@ -24,6 +25,9 @@ GIVEN = {
     "test": ["国庆", "建华", "素珍", "晓东", "爱萍", "荣根", "文斌", "彩娥", "志强", "菊英",
              "汉良", "云飞", "宏伟", "巧玲", "水根", "丽萍", "林", "勇", "磊", "婷",
              "海峰", "雅琴", "根宝", "佩华", "伟民", "亚芬", "俊", "燕", "国平", "金花"],
+    "shift": ["金土", "顺法", "爱娟", "伟国", "彩凤", "忠良", "秋月", "建新", "小芬", "永根",
+              "美娟", "新民", "淑贞", "春林", "益民", "玲", "军", "华", "丹", "鹏",
+              "卫国", "招娣", "福根", "晓红", "庆丰", "凤英", "斌", "霞", "土根", "秀兰"],
 }
 
 # (county, town, [villages])
@@ -39,6 +43,12 @@ PLACES = {
         ("诸暨市", "枫桥镇", ["杜黄", "钟瑛", "栎桥", "新峰", "乐山坞"]),
         ("临安区", "昌化镇", ["石铺", "后营", "朱穴坞", "白牛", "双塘"]),
         ("浦江县", "虞宅乡", ["新光", "马岭", "利民", "智丰", "前明"]),
+    ],
+    "shift": [
+        ("淳安县", "千岛湖镇", ["青溪", "龙门", "金竹牌", "珍珠", "宋家"]),
+        ("天台县", "平桥镇", ["张思", "山头郑", "岭根", "长洋", "溪头"]),
+        ("松阳县", "大东坝镇", ["竹源", "石仓", "蛟垄", "横樟", "茶排"]),
+        ("文成县", "玉壶镇", ["外洋", "东头", "中樟", "吴坑", "底庄"]),
     ],
 }
 
@@ -96,7 +106,8 @@ def id_number(rng, county_code: str, year: int) -> str:
 
 
 COUNTY_CODES = {"余杭区": "330110", "德清县": "330521", "安吉县": "330523", "桐乡市": "330483",
-                "嵊州市": "330683", "诸暨市": "330681", "临安区": "330112", "浦江县": "330726"}
+                "嵊州市": "330683", "诸暨市": "330681", "临安区": "330112", "浦江县": "330726",
+                "淳安县": "330127", "天台县": "331023", "松阳县": "331124", "文成县": "330328"}
 
 
 @dataclass
@@ -146,6 +157,11 @@ class Ctx:
     def date(self, cn: bool = False) -> str:
         return cn_date(self.y, self.m, self.d) if cn else f"{self.y}年{self.m}月{self.d}日"
 
+    def date_zero(self) -> str:
+        """The date in Chinese numerals written with 零 (二零二五年三月四日), as offices typing
+        with GB2312 fonts (which lack 〇) print it."""
+        return cn_date(self.y, self.m, self.d).replace("〇", "零")
+
     def later(self, years: int = 0, months: int = 0) -> str:
         m = self.m + months
         y = self.y + years + (m - 1) // 12
@@ -189,8 +205,14 @@ def amt(c: Ctx, n: int | None = None) -> str:
     return f"人民币{capital_amount(n)}（{arabic_amount(n)}）"
 
 
+def amtw(c: Ctx, n: int | None = None) -> str:
+    """`shift`'s amounts: the full-width yuan sign ￥ (GB2312 fonts have no ¥)."""
+    n = c.amount if n is None else n
+    return f"人民币{capital_amount(n)}（￥{n:,}.00）"
+
+
 # ---------------------------------------------------------------------------
-# Templates.  Suffix _a/_c -> tune, _b -> test.
+# Templates.  Suffix _a/_c -> tune, _b -> test, _d -> shift.
 # ---------------------------------------------------------------------------
 
 def cert_residence_a(c: Ctx) -> Doc:
@@ -511,12 +533,143 @@ def report_b(c: Ctx) -> Doc:
     ], c.coop)
 
 
+# `shift` templates (_d): used by no other split. Amounts with ￥ and dates with 零, so that
+# every character has a glyph in the GB2312 faces `shift` prints with.
+
+def cert_residence_d(c: Ctx) -> Doc:
+    a = c.p[0]
+    return Doc("cert_residence_d", "certificate", [
+        ("title", "实际居住证明"),
+        ("salutation", f"{c.county}教育局："),
+        ("para", f"{a.name}，公民身份号码{a.id}，联系电话{a.phone}。该户户籍登记在{c.town}{c.vill}，其本人及子女自{c.y - int(c.rng.integers(2, 15))}年{int(c.rng.integers(1, 13))}月起实际居住在本村{c.pick(['上屋', '下屋', '塘边', '岭脚'])}自然村{int(c.rng.integers(1, 80))}号。"),
+        ("para", f"经村委会入户走访核实，该户在本村有自有住房一处，建筑面积{int(c.rng.integers(80, 260))}平方米，长期在此居住，情况属实。"),
+        ("para", f"本证明仅供其子女办理{c.y}年秋季入学手续使用，有效期至{c.later(months=2)}，涂改无效。"),
+        ("para", f"村委会经办人：{c.p[1].name}，电话：{c.p[1].phone}。"),
+        ("sign", c.committee),
+        ("date", c.date_zero()),
+    ], c.committee)
+
+
+def cert_kinship_d(c: Ctx) -> Doc:
+    a, b = c.p[0], c.p[1]
+    rel = c.pick(["父子", "母女", "母子", "父女", "祖孙"])
+    return Doc("cert_kinship_d", "certificate", [
+        ("title", "亲属关系证明"),
+        ("salutation", "致有关单位："),
+        ("para", f"兹证明{a.name}（身份证号：{a.id}）与{b.name}（身份证号：{b.id}）系{rel}关系，两人户籍均在{c.county}{c.town}{c.vill}第{int(c.rng.integers(1, 9))}村民小组。"),
+        ("para", f"{b.name}因{c.pick(['在外地务工', '年老行动不便', '长期住院治疗'])}，无法亲自前往办理，现委托{a.name}代为办理{c.pick(['养老保险待遇领取', '征地补偿款领取', '医疗费用报销'])}相关手续。"),
+        ("para", f"以上情况经村委会调查核实，并在村务公开栏公示{int(c.rng.integers(3, 8))}日，无异议。本证明自出具之日起{c.pick(['叁拾日', '陆拾日', '玖拾日'])}内有效。"),
+        ("para", "特此证明。"),
+        ("sign", c.committee),
+        ("date", c.date()),
+    ], c.committee)
+
+
+def contract_land_d(c: Ctx) -> Doc:
+    b = c.p[0]
+    price = int(c.rng.choice([550, 680, 720, 880, 960, 1050]))
+    return Doc("contract_land_d", "contract", [
+        ("title", "农村土地承包经营权出租合同"),
+        ("field", f"出租方（甲方）：{c.coop}"),
+        ("field", f"承租方（乙方）：{b.name}，身份证号码：{b.id}，电话：{b.phone}"),
+        ("para", f"为发展{c.pick(['高山蔬菜', '香榧', '油茶', '稻鱼共生'])}产业，甲乙双方依照有关法律法规，在平等协商的基础上，就土地出租事宜达成如下协议。"),
+        ("para", f"第一条　甲方将{c.vill}{c.pick(['大畈', '后垄', '塘坞', '上坪'])}地块耕地{c.area}亩出租给乙方经营，四至界线以村委会现场确认的界桩为准。"),
+        ("para", f"第二条　出租期限为{c.years}年，自{c.date()}起至{c.later(years=c.years)}止，期满后如需续租，双方另行协商。"),
+        ("para", f"第三条　租金标准为每亩每年{price}元，全年租金合计{amtw(c)}，乙方应于每年{int(c.rng.integers(1, 13))}月{int(c.rng.integers(1, 29))}日前付清当年租金，逾期按日加收千分之三的滞纳金。"),
+        ("para", "第四条　乙方不得改变土地的农业用途，不得弃耕抛荒，不得在出租土地上建设住宅或者永久性建筑。"),
+        ("para", "第五条　本合同一式三份，甲乙双方各执一份，镇农业服务中心备案一份，自双方签字盖章之日起生效。"),
+        ("sign_left", "甲方（盖章）："),
+        ("sign", f"乙方（签名）：{b.name}"),
+        ("date", f"签订时间：{c.date()}"),
+    ], c.coop)
+
+
+def contract_lease_d(c: Ctx) -> Doc:
+    b = c.p[0]
+    return Doc("contract_lease_d", "contract", [
+        ("title", "村集体店面租赁合同"),
+        ("field", f"出租人（甲方）：{c.coop}"),
+        ("field", f"承租人（乙方）：{b.name}"),
+        ("field", f"乙方身份证号：{b.id}"),
+        ("para", f"一、甲方将位于{c.town}{c.vill}{c.pick(['街路', '老街', '村委楼底层', '游客中心旁'])}的集体店面{int(c.rng.integers(1, 5))}间，建筑面积{int(c.rng.integers(30, 220))}平方米，出租给乙方经营{c.pick(['农家乐', '土特产销售', '便民超市', '民宿接待'])}。"),
+        ("para", f"二、租赁期限{c.years}年，从{c.date()}开始计算。租金每年{amtw(c)}，先付后用，每年一付。"),
+        ("para", f"三、乙方在签订本合同时向甲方交纳履约保证金{amtw(c, 3000)}，合同期满无违约行为的，甲方无息退还。"),
+        ("para", "四、租赁期间，乙方应依法经营，按时缴纳水电等费用，未经甲方书面同意，不得转租、转借或改变房屋结构。"),
+        ("para", "五、乙方逾期支付租金超过三十日的，甲方有权解除合同并收回店面，保证金不予退还。"),
+        ("para", f"乙方联系电话：{b.phone}"),
+        ("sign_left", "甲方（盖章）："),
+        ("sign", f"乙方（签字）：{b.name}"),
+        ("date", c.date_zero()),
+    ], c.coop)
+
+
+def contract_works_d(c: Ctx) -> Doc:
+    b = c.p[0]
+    return Doc("contract_works_d", "contract", [
+        ("title", "村级工程项目施工合同书"),
+        ("field", f"建设单位（甲方）：{c.committee}"),
+        ("field", f"施工方（乙方）：{b.name}，身份证号码{b.id}"),
+        ("para", f"工程名称：{c.vill}{c.pick(['溪滩公园步道', '田间机耕路', '村口停车场', '饮水工程蓄水池'])}建设工程，工程地点位于本村{int(c.rng.integers(1, 9))}组。"),
+        ("para", f"工程规模：总长约{int(c.rng.integers(120, 1800))}米，平均宽度{int(c.rng.integers(2, 8))}米，按甲方提供的设计图纸施工。"),
+        ("para", f"合同总价：{amtw(c)}，为固定总价，包含材料、人工、机械及税费，施工中如有设计变更，按实结算。"),
+        ("para", f"工期要求：{c.date()}进场施工，{int(c.rng.integers(25, 100))}日内竣工，每逾期一日，乙方向甲方支付违约金{int(c.rng.integers(2, 9)) * 100}元。"),
+        ("para", f"付款方式：工程竣工验收合格后支付合同价款的百分之{c.pick(['八十', '九十'])}，审计结束后付至百分之九十七，余款作为质保金于一年后结清。"),
+        ("para", "安全责任：乙方负责施工现场的安全管理，施工期间发生的一切安全事故由乙方承担全部责任。"),
+        ("sign_left", "甲方（盖章）："),
+        ("sign", "乙方（签字）："),
+        ("date", c.date_zero()),
+    ], c.committee)
+
+
+def intro_d(c: Ctx) -> Doc:
+    return Doc("intro_d", "introduction", [
+        ("title", "介绍信"),
+        ("salutation", f"{c.county}{c.pick(['公共资源交易中心', '林业局', '水利局', '民政局'])}："),
+        ("para", f"兹介绍我村村民委员会主任{c.p[0].name}、会计{c.p[1].name}两位同志，前往贵单位办理{c.vill}{c.pick(['公益林补偿资金', '小型水库维修项目', '村级项目招标备案', '困难群众救助'])}相关事宜，请予接洽并给予支持。"),
+        ("para", f"{c.p[0].name}同志身份证号码：{c.p[0].id}，手机：{c.p[0].phone}。"),
+        ("para", f"本介绍信有效期至{c.later(months=1)}，过期作废。"),
+        ("para", "此致"),
+        ("para", "敬礼"),
+        ("sign", c.committee),
+        ("date", c.date_zero()),
+    ], c.committee)
+
+
+def minutes_d(c: Ctx) -> Doc:
+    n = int(c.rng.integers(7, 12))
+    return Doc("minutes_d", "minutes", [
+        ("title", f"{c.vill}村两委联席会议纪要"),
+        ("para", f"{c.date()}上午，{c.vill}在村便民服务中心召开村两委联席会议，应到{n}人，实到{n - int(c.rng.integers(0, 2))}人，会议由村党支部书记{c.p[0].name}主持。"),
+        ("para", f"会议讨论了{c.vill}{c.pick(['红色旅游线路提升', '农村饮用水提标改造', '闲置农房盘活利用', '古树名木保护'])}项目实施方案，同意项目总投资控制在{amtw(c)}以内，资金由上级补助和村集体自筹解决。"),
+        ("para", f"会议同意由{c.p[1].name}牵头成立项目工作小组，负责政策处理和质量监督，每半月向村两委报告一次工作进展。"),
+        ("para", f"会议决定项目施工单位通过镇公共资源交易平台公开选定，结果在村务公开栏公示不少于{int(c.rng.integers(5, 10))}天。"),
+        ("para", f"记录人：{c.p[2].name}"),
+        ("sign", c.branch),
+        ("date", c.date()),
+    ], c.branch)
+
+
+def report_d(c: Ctx) -> Doc:
+    return Doc("report_d", "report", [
+        ("title", f"关于{c.vill}{c.pick(['山体滑坡', '洪水冲毁道路', '房屋倒塌险情'])}灾后重建资金的申请"),
+        ("salutation", f"{c.town}人民政府："),
+        ("para", f"{c.y}年{int(c.rng.integers(5, 10))}月，受台风带来的持续强降雨影响，我村{c.pick(['东坑', '西岙', '后山', '外岙'])}自然村发生险情，造成{int(c.rng.integers(2, 15))}户农房受损，村道中断约{int(c.rng.integers(100, 900))}米，所幸无人员伤亡。"),
+        ("para", f"灾情发生后，村两委第一时间组织群众转移，并对受损情况进行了逐户登记，经初步核算，灾后恢复重建共需资金{amtw(c)}。"),
+        ("para", f"由于村集体经济薄弱，自筹资金困难，特申请镇政府给予补助，以便尽快恢复群众正常生产生活。联系人：{c.p[0].name}，电话：{c.p[0].phone}。"),
+        ("para", "当否，请批示。"),
+        ("sign", c.committee),
+        ("date", c.date_zero()),
+    ], c.committee)
+
+
 TEMPLATES = {
     "tune": [cert_residence_a, cert_residence_c, cert_family_a, contract_land_a, contract_land_c,
              contract_lease_a, contract_works_a, intro_a, intro_c, minutes_a, minutes_c,
              report_a, report_c],
     "test": [cert_residence_b, cert_family_b, contract_land_b, contract_lease_b,
              contract_works_b, intro_b, minutes_b, report_b],
+    "shift": [cert_residence_d, cert_kinship_d, contract_land_d, contract_lease_d,
+              contract_works_d, intro_d, minutes_d, report_d],
 }
 
 # Clauses a forger might add, per kind.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Regenerate the synthetic smart-seal case sets: testdata/cases/{tune,test}/.
+# Regenerate the synthetic smart-seal case sets: testdata/cases/{tune,test,shift}/.
 #
-#   bash tools/capturegen/generate.sh            # both splits
-#   bash tools/capturegen/generate.sh test       # one split
+#   bash tools/capturegen/generate.sh            # all three splits
+#   bash tools/capturegen/generate.sh shift      # one split
 #
 # Idempotent: creates the venv (.venv-gen, or $CAPTUREGEN_VENV) with the pinned requirements on
 # first use, installs the CJK fonts with apt-get when missing, then rewrites the splits. Output is
@@ -13,7 +13,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${CAPTUREGEN_VENV:-$ROOT/.venv-gen}"
-FONT_PKGS=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming)
+FONT_PKGS=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming
+  fonts-arphic-gbsn00lp fonts-arphic-gkai00mp fonts-lxgw-wenkai fonts-noto-cjk-extra)
 FONT_FILES=(
   /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
   /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc
@@ -23,6 +24,12 @@ FONT_FILES=(
   /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
   /usr/share/fonts/truetype/arphic/ukai.ttc
   /usr/share/fonts/truetype/arphic/uming.ttc
+  /usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf
+  /usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf
+  /usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf
+  /usr/share/fonts/opentype/noto/NotoSansCJK-Light.ttc
+  /usr/share/fonts/opentype/noto/NotoSerifCJK-Medium.ttc
+  /usr/share/fonts/opentype/noto/NotoSerifCJK-Black.ttc
 )
 
 missing=0
@@ -43,7 +50,7 @@ if ! cmp -s "$HERE/requirements.txt" "$VENV/.requirements.txt" 2>/dev/null; then
 fi
 
 splits=("$@")
-[[ ${#splits[@]} -gt 0 ]] || splits=(tune test)
+[[ ${#splits[@]} -gt 0 ]] || splits=(tune test shift)
 for s in "${splits[@]}"; do
   echo "generating $s ..." >&2
   PYTHONHASHSEED=0 nice -n 10 "$VENV/bin/python" "$HERE/generate.py" --split "$s" \

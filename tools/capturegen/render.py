@@ -27,9 +27,18 @@ FONTS = {
         "Noto Serif CJK SC Bold": (NOTO + "NotoSerifCJK-Bold.ttc", 2),
         "Noto Sans Mono CJK SC": (NOTO + "NotoSansCJK-Regular.ttc", 7),
     },
+    # `shift` uses faces no other split uses (testdata/README.md, "The `shift` split").
+    "shift": {
+        "AR PL SungtiL GB": ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", 0),
+        "AR PL KaitiM GB": ("/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf", 0),
+        "LXGW WenKai": ("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf", 0),
+        "Noto Sans CJK SC Light": (NOTO + "NotoSansCJK-Light.ttc", 2),
+        "Noto Serif CJK SC Medium": (NOTO + "NotoSerifCJK-Medium.ttc", 2),
+    },
 }
 SEAL_FONT = {"tune": ("Noto Sans CJK SC Bold", (NOTO + "NotoSansCJK-Bold.ttc", 2)),
-             "test": ("Noto Serif CJK SC Bold", (NOTO + "NotoSerifCJK-Bold.ttc", 2))}
+             "test": ("Noto Serif CJK SC Bold", (NOTO + "NotoSerifCJK-Bold.ttc", 2)),
+             "shift": ("Noto Serif CJK SC Black", (NOTO + "NotoSerifCJK-Black.ttc", 2))}
 
 _font_cache: dict = {}
 
@@ -42,7 +51,7 @@ def font(spec, size: int) -> ImageFont.FreeTypeFont:
 
 
 NO_LINE_START = set("，。；：、）》」』！？”’%．,.;:!?)")
-UNBREAKABLE = set("0123456789.,¥%-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+UNBREAKABLE = set("0123456789.,¥￥%-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass
@@ -116,18 +125,33 @@ def wrap(text: str, fnt, max_w: float, first_indent: float):
     return spans
 
 
-def render_page(doc, layout: Layout, font_spec, ink: int = 0):
+def render_page(doc, layout: Layout, font_spec, ink: int = 0, hide=None):
     """Render `doc` (a docs.Doc) on a white A4 'L' page. Returns (image, lines) where each line is
-    dict(block, start, end, text, xs, box=(x0, y0, x1, y1)) in page pixels, in reading order."""
+    dict(block, start, end, text, xs, box=(x0, y0, x1, y1)) in page pixels, in reading order.
+
+    `hide` = {block: (s, e)}: leave characters s..e of that paragraph unprinted where they stood,
+    without rewrapping (a clause removed with no reflow). The span must start at a line start or
+    end at a line end. A line that lost its end records `blank_after` = (x0, x1), the page x span
+    of the first unprinted character's cell; one that lost its start records `blank_before`, the
+    cell of the last unprinted character; wholly unprinted lines are left out. Line offsets are
+    then those of the text with the span removed."""
     while True:
-        img, lines, ok = _render_try(doc, layout, font_spec, ink)
+        img, lines, ok = _render_try(doc, layout, font_spec, ink, hide)
         if ok or layout.body_pt <= 9:
-            return img, lines
+            break
         layout = Layout(**{**layout.__dict__, "body_pt": layout.body_pt - 0.5,
                            "spacing": max(1.35, layout.spacing - 0.1)})
+    if hide:
+        for l in lines:
+            if l["block"] in hide:
+                hs, he = hide[l["block"]]
+                if l["start"] >= he:
+                    l["start"] -= he - hs
+                    l["end"] -= he - hs
+    return img, lines
 
 
-def _render_try(doc, layout: Layout, font_spec, ink: int):
+def _render_try(doc, layout: Layout, font_spec, ink: int, hide=None):
     img = Image.new("L", (PAGE_W, PAGE_H), 255)
     draw = ImageDraw.Draw(img)
     body_px = round(layout.body_pt * DPI / 72)
@@ -189,7 +213,24 @@ def _render_try(doc, layout: Layout, font_spec, ink: int):
         spans = wrap(text, fb, max_w, indent)
         for li, (s, e) in enumerate(spans):
             y += body_px
-            put(left + (indent if li == 0 else 0), y, text[s:e], fb, bi, s, e)
+            x = left + (indent if li == 0 else 0)
+            blank = None
+            if hide and bi in hide:
+                hs, he = hide[bi]
+                if hs <= s and e <= he:  # the whole line unprinted: blank paper
+                    y += pitch - body_px
+                    continue
+                if hs <= s < he:  # the line starts late
+                    blank = ("blank_before", x + fb.getlength(text[s:he - 1]), x + fb.getlength(text[s:he]))
+                    x += fb.getlength(text[s:he])
+                    s = he
+                elif s < hs < e:  # the line ends early
+                    assert e <= he, "a hidden span inside one line is not supported"
+                    blank = ("blank_after", x + fb.getlength(text[s:hs]), x + fb.getlength(text[s:hs + 1]))
+                    e = hs
+            put(x, y, text[s:e], fb, bi, s, e)
+            if blank:
+                lines[-1][blank[0]] = (blank[1], blank[2])
             y += pitch - body_px
         y += pitch * layout.para_gap
     ok = y < PAGE_H - 18 * PX_PER_MM
@@ -277,3 +318,154 @@ def disk_cover(box, center, radius, nx: int = 24, ny: int = 6) -> float:
     gx, gy = np.meshgrid(xs, ys)
     inside = (gx - center[0]) ** 2 + (gy - center[1]) ** 2 <= radius ** 2
     return float(inside.mean())
+
+
+# ---------------------------------------------------------------------------
+# The wider generator's imprint (tune and shift; test keeps apply_imprint above)
+# ---------------------------------------------------------------------------
+
+def seal_mask_drawn(org: str, seal_font_spec, diameter_mm: float, ring_mm: float,
+                    inner_ring: bool = False, under: str | None = None) -> Image.Image:
+    """Like seal_mask, with a chosen ring width, an optional thin inner ring inside the outer one
+    and an optional line under the star (a code or a purpose such as 合同专用章)."""
+    D = round(diameter_mm * PX_PER_MM)
+    S = D + 8
+    m = Image.new("L", (S, S), 0)
+    d = ImageDraw.Draw(m)
+    c = S / 2
+    R = D / 2
+    ring = max(4, round(ring_mm * PX_PER_MM))
+    d.ellipse((c - R, c - R, c + R, c + R), outline=255, width=ring)
+    text_outer = R - ring
+    if inner_ring:
+        ri = R - ring - round(0.8 * PX_PER_MM)
+        w = max(2, round(0.3 * PX_PER_MM))
+        d.ellipse((c - ri, c - ri, c + ri, c + ri), outline=255, width=w)
+        text_outer = ri - w
+    rs = R * 0.30
+    pts = []
+    for k in range(10):
+        a = -math.pi / 2 + k * math.pi / 5
+        r = rs if k % 2 == 0 else rs * 0.382
+        pts.append((c + r * math.cos(a), c + r * math.sin(a)))
+    d.polygon(pts, fill=255)
+    n = len(org)
+    span = math.radians(min(290.0, 100 + 12 * n))
+    ch_px = round(min(R * 0.34, (text_outer * 0.72) * span / max(n, 1) * 0.95))
+    ch_px = max(ch_px, round(R * 0.15))
+    f = font(seal_font_spec, ch_px)
+    rt = text_outer - 0.62 * ch_px
+    for i, ch in enumerate(org):
+        a = -span / 2 + span * (i + 0.5) / n
+        g = Image.new("L", (ch_px * 2, ch_px * 2), 0)
+        ImageDraw.Draw(g).text((ch_px, ch_px), ch, font=f, fill=255, anchor="mm")
+        g = g.rotate(-math.degrees(a), resample=Image.BICUBIC)
+        x = c + rt * math.sin(a)
+        y = c - rt * math.cos(a)
+        m.paste(255, (round(x - ch_px), round(y - ch_px)), g)
+    if under:
+        size = round(R * (0.11 if under.isdigit() else 0.19))
+        d.text((c, c + R * 0.52), under, font=font(seal_font_spec, size), fill=255, anchor="mm")
+    return m
+
+
+def press_alpha(rng, mask: Image.Image, opacity: str, peak: float, gradient) -> np.ndarray:
+    """One press's ink alpha in [0, 1]. Translucent: the legacy density field (patchy, 0.15..1
+    of `peak`). Opaque: a nearly solid film (0.55..1 of `peak`, mostly above 0.85), as a freshly
+    inked stamp pressed hard lays it. `gradient` = (angle, depth): density falls off across the
+    imprint by up to `depth` (uneven pressure)."""
+    w, h = mask.size
+    low = rng.uniform(0.0, 1.0, (8, 8)).astype(np.float32)
+    low = np.asarray(Image.fromarray((low * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC), np.float32) / 255
+    speck = rng.uniform(0.0, 1.0, (h, w)).astype(np.float32)
+    if opacity == "opaque":
+        dens = np.clip(0.86 + 0.18 * low - 0.12 * (speck > 0.93), 0.55, 1.0)
+    else:
+        dens = np.clip(0.55 + 0.6 * low - 0.25 * (speck > 0.9), 0.15, 1.0)
+    if gradient is not None:
+        ang, depth = gradient
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        proj = ((xx - w / 2) * math.cos(ang) + (yy - h / 2) * math.sin(ang)) / (w / 2)
+        dens = dens * (1 - depth * np.clip((proj + 1) / 2, 0, 1))
+    a = np.asarray(mask.filter(ImageFilter.GaussianBlur(1.2)), np.float32) / 255
+    return a * dens * peak
+
+
+def _blend(page_rgb: np.ndarray, alpha: np.ndarray, center, color, blend: str, acc: np.ndarray) -> None:
+    h, w = alpha.shape
+    x0 = round(center[0] - w / 2)
+    y0 = round(center[1] - h / 2)
+    H, W = page_rgb.shape[:2]
+    sx0, sy0 = max(0, -x0), max(0, -y0)
+    dx0, dy0 = max(0, x0), max(0, y0)
+    dx1, dy1 = min(W, x0 + w), min(H, y0 + h)
+    if dx1 <= dx0 or dy1 <= dy0:
+        return
+    a = alpha[sy0:sy0 + dy1 - dy0, sx0:sx0 + dx1 - dx0]
+    col = np.asarray(color, np.float32)
+    if blend == "multiply":  # translucent paste: the print stays dark under it
+        page_rgb[dy0:dy1, dx0:dx1] *= (1 - a[..., None]) + a[..., None] * col
+    else:  # normal (alpha-over): the ink film covers what is under it, print included
+        page_rgb[dy0:dy1, dx0:dx1] = page_rgb[dy0:dy1, dx0:dx1] * (1 - a[..., None]) + a[..., None] * (col * 245.0)
+    acc[dy0:dy1, dx0:dx1] = 1 - (1 - acc[dy0:dy1, dx0:dx1]) * (1 - a)
+
+
+def apply_imprint_styled(page_rgb: np.ndarray, rng, org: str, seal_font_spec, center, angle: float, st: dict):
+    """Press a seal in the style `st` (drawn by generate.py: diameter, ring_mm, inner_ring, under,
+    blend, opacity, peak, gradient, color, double) onto the float page in place. Returns
+    (radius in page px, the second press's centre or None, the page's combined ink alpha)."""
+    m = seal_mask_drawn(org, seal_font_spec, st["diameter"], st["ring_mm"], st["inner_ring"], st["under"])
+    acc = np.zeros(page_rgb.shape[:2], np.float32)
+    a1 = press_alpha(rng, m.rotate(angle, resample=Image.BICUBIC), st["opacity"], st["peak"], st["gradient"])
+    _blend(page_rgb, a1, center, st["color"], st["blend"], acc)
+    second = None
+    if st["double"] is not None:  # a second, offset, fainter press of the same seal
+        dx, dy, dang, fade = st["double"]
+        second = (center[0] + dx, center[1] + dy)
+        a2 = press_alpha(rng, m.rotate(angle + dang, resample=Image.BICUBIC), "translucent",
+                         st["peak"] * fade, st["gradient"])
+        _blend(page_rgb, a2, second, st["color"], st["blend"], acc)
+    return st["diameter"] / 2 * PX_PER_MM, second, acc
+
+
+def disks_cover(box, disks, nx: int = 24, ny: int = 6) -> float:
+    """Share of an axis-aligned box (page px) inside the union of disks [(center, radius)]."""
+    x0, y0, x1, y1 = box
+    xs = x0 + (np.arange(nx) + 0.5) / nx * (x1 - x0)
+    ys = y0 + (np.arange(ny) + 0.5) / ny * (y1 - y0)
+    gx, gy = np.meshgrid(xs, ys)
+    inside = np.zeros(gx.shape, bool)
+    for c, r in disks:
+        inside |= (gx - c[0]) ** 2 + (gy - c[1]) ** 2 <= r ** 2
+    return float(inside.mean())
+
+
+def box_ink(alpha: np.ndarray, box) -> float:
+    """Mean imprint alpha over a page box (the pixels whose centres lie in it)."""
+    H, W = alpha.shape
+    x0, y0, x1, y1 = box
+    a0, a1 = max(0, int(math.ceil(x0 - 0.5))), min(W, int(math.floor(x1 - 0.5)) + 1)
+    b0, b1 = max(0, int(math.ceil(y0 - 0.5))), min(H, int(math.floor(y1 - 0.5)) + 1)
+    if a1 <= a0 or b1 <= b0:
+        return 0.0
+    return float(alpha[b0:b1, a0:a1].mean())
+
+
+_glyph_cache: dict = {}
+
+
+def missing_glyphs(font_spec, text: str) -> str:
+    """Characters of `text` the face has no glyph for (rendered as its empty .notdef)."""
+    f = font(font_spec, 40)
+    if font_spec not in _glyph_cache:
+        _glyph_cache[font_spec] = ({}, bytes(f.getmask("\U0010FFFD")))
+    seen, nd = _glyph_cache[font_spec]
+    out = []
+    for ch in sorted(set(text)):
+        if ch in " \u3000\n\f":
+            continue
+        if ch not in seen:
+            seen[ch] = bytes(f.getmask(ch)) == nd
+        if seen[ch]:
+            out.append(ch)
+    return "".join(out)
