@@ -825,16 +825,9 @@ fn a_cut_line_testifies_at_the_end_inside_the_frame() {
     let v = check(&lines, CONTRACT);
     assert_eq!(v.outcome, Outcome::Mismatch, "{:?}", v.findings);
     assert!(decisive(&v).iter().any(|f| f.approved_span.is_some_and(|[s, _]| s == at)), "{:?}", v.findings);
-    // Cut at its start instead (and read whole to its end, which is inside the frame), the
-    // same line's first characters may be sliced misreads.
-    let mut lines = capture_with(&forged, 24, |_| 0.99);
-    lines[l].flags.cut = true;
+    // Cut at its start instead, the same line's first characters may be sliced misreads.
     lines[l].flags.cut_end = Some(LineEnd::Start);
     assert_eq!(check(&lines, CONTRACT).outcome, Outcome::Match);
-    // Its end's last characters missing are then missing from the paper.
-    lines[l].chars.truncate(keep);
-    lines[l].text = lines[l].chars.iter().map(|c| c.text.as_str()).collect();
-    assert_ne!(check(&lines, CONTRACT).outcome, Outcome::Match);
 }
 
 #[test]

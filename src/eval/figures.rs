@@ -9,10 +9,11 @@ use crate::eval::run::{Reading, Run, correct, judged};
 use crate::eval::samples::Sample;
 use crate::eval::score::{ReadingScore, reliability};
 use crate::eval::summary::{
-    Accepts, Accuracy, CandidateSummary, Comparison, Failure, Figures, Latency, ROTATIONS, Recognition, ReliabilityBin,
-    SampleResult, Speed, VerdictError, Verdicts, blur_band,
+    Accepts, Accuracy, CandidateSummary, Comparison, Failure, Figures, ImprintCover, Latency, ROTATIONS, Recognition,
+    ReliabilityBin, SampleResult, Speed, VerdictError, Verdicts, blur_band,
 };
-use crate::read::page::Timings;
+use crate::read::geometry::{dist, line_height};
+use crate::read::page::{Line, Quad, Timings};
 
 /// Who ran, as the summary names it.
 pub struct Named<'a> {
@@ -40,6 +41,7 @@ pub fn summarise(who: &Named, samples: &[Sample], run: &Run) -> CandidateSummary
         verdicts: verdicts(read()),
         speed: speed(read().map(|(_, r)| &r.page.timings), run),
         reliability: reliability_bins(read()),
+        imprint_cover: imprint_cover(read()),
         results: samples.iter().zip(&run.readings).map(|(s, r)| sample_result(s, r)).collect(),
     }
 }
@@ -131,6 +133,32 @@ fn verdicts<'a>(read: impl Iterator<Item = (&'a Sample, &'a Reading)>) -> Option
     (v.cases > 0).then_some(v)
 }
 
+fn imprint_cover<'a>(read: impl Iterator<Item = (&'a Sample, &'a Reading)>) -> Option<ImprintCover> {
+    let centre = |q: &Quad| [q.iter().map(|p| p[0]).sum::<f32>() / 4.0, q.iter().map(|p| p[1]).sum::<f32>() / 4.0];
+    let mut c = ImprintCover::default();
+    let mut error = 0.0;
+    for (sample, reading) in read {
+        let Some(labelled) = &sample.case else { continue };
+        for truth in &labelled.case.visible_lines {
+            let at = centre(&truth.quad);
+            let distance = |l: &&Line| dist(centre(&l.quad), at);
+            let Some(line) = reading.page.lines.iter().min_by(|a, b| distance(a).total_cmp(&distance(b))) else {
+                continue;
+            };
+            if distance(&line) > line_height(&truth.quad) / 2.0 {
+                continue;
+            }
+            let (label, estimate) = (truth.imprint_cover, line.flags.imprint_cover);
+            c.lines += 1;
+            error += f64::from((label - estimate).abs());
+            c.false_cover += usize::from(label == 0.0 && estimate >= 0.5);
+            c.missed_cover += usize::from(label >= 0.5 && estimate < 0.1);
+        }
+    }
+    c.mean_abs_error = error / c.lines.max(1) as f64;
+    (c.lines > 0).then_some(c)
+}
+
 /// The first finding that was not tolerated, in words.
 fn decisive(verdict: &Verdict) -> Option<String> {
     let f = verdict.findings.iter().find(|f| !f.tolerated)?;
@@ -150,13 +178,14 @@ fn decisive(verdict: &Verdict) -> Option<String> {
 type Stage = fn(&Timings) -> f64;
 
 /// The stages a page's timings name, and how to read each.
-const STAGES: [(&str, Stage); 9] = [
+const STAGES: [(&str, Stage); 10] = [
     ("decode", |t| t.decode),
     ("detect", |t| t.detect),
     ("crop", |t| t.crop),
     ("classify", |t| t.classify),
     ("recognise", |t| t.recognise),
     ("second_look", |t| t.second_look),
+    ("under_imprint", |t| t.under_imprint),
     ("second_opinion", |t| t.second_opinion),
     ("model", |t| t.model),
     ("total", |t| t.total),

@@ -522,6 +522,7 @@ mod tests {
             verdicts: Some(verdicts(correct)),
             speed: Speed { images: 2, seconds: 1.0, images_per_second: 2.0, workers: 1, stages: stages.into() },
             reliability,
+            imprint_cover: None,
             results: vec![sample("case-1"), sample("case-2")],
         }
     }

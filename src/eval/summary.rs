@@ -34,8 +34,24 @@ pub struct CandidateSummary {
     pub speed: Speed,
     /// Character probability against correctness, in bins of 0.1 from 0 to 1.
     pub reliability: Vec<ReliabilityBin>,
+    /// The engine's per-line imprint cover against the labels; `None` without labelled lines.
+    pub imprint_cover: Option<ImprintCover>,
     /// Each sample's own figures, in input order.
     pub results: Vec<SampleResult>,
+}
+
+/// The engine's imprint cover of each visible truth line matched to a read line (the one
+/// whose box's centre is nearest, within half the truth line's height), against the label
+/// (`imprint_cover`, the share of the line's box under the imprint's disc).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ImprintCover {
+    pub lines: usize,
+    pub mean_abs_error: f64,
+    /// Lines labelled clear of the imprint that the engine puts half or more under it.
+    pub false_cover: usize,
+    /// Lines labelled half or more under the imprint that the engine puts clear of it
+    /// (under a tenth).
+    pub missed_cover: usize,
 }
 
 /// A sample that could not be read or judged.

@@ -185,6 +185,11 @@ fn print_tables(out: &mut impl Write, summary: &Summary) -> std::io::Result<()> 
         print_verdicts(out, summary)?;
     }
     print_recognition(out, summary)?;
+    row(out, summary, "imprint cover: lines, MAE, false / missed", &|c| {
+        c.imprint_cover.map_or(NONE.into(), |i| {
+            format!("{}, {:.3}, {} / {}", i.lines, i.mean_abs_error, i.false_cover, i.missed_cover)
+        })
+    })?;
     row(out, summary, "images/s", &|c| format!("{:.2}", c.speed.images_per_second))?;
     // The mean, which `bench` prints, is in --json and the report; the table keeps to its width.
     row(out, summary, "total ms p50 / p95", &|c| {

@@ -26,6 +26,10 @@ const HALF_WIDTH: f32 = 0.55;
 /// taken for lines too short to measure their own pitch.
 const DEFAULT_PITCH: f32 = 0.62;
 
+/// What a detector's box runs past its first and last characters, in characters: about a
+/// third of one at each end.
+const BOX_SLACK: f32 = 0.7;
+
 /// Character steps a line needs for its own pitch to be measured.
 const MIN_STEPS: usize = 3;
 
@@ -68,10 +72,17 @@ impl Context<'_> {
         }
     }
 
+    /// Room for text missing between `a` and `b` on one line: between the two characters,
+    /// or along the whole line, whose box is as long as the characters it holds (the
+    /// recogniser may place what it did read on either side of what it missed).
     fn within_line(&self, a: usize, b: usize, app: Range<usize>) -> Vec<Evidence> {
         let line = self.line_of(a);
+        let pitch = self.pitch(line);
         let w = |i: usize| width(self.obs.syms[i].ch);
-        let room = ((self.centre(b) - self.centre(a)) / self.pitch(line) - (w(a) + w(b)) / 2.0).max(0.0);
+        let between = (self.centre(b) - self.centre(a)) / pitch - (w(a) + w(b)) / 2.0;
+        let read: f32 = self.on_line(line).map(w).sum();
+        let along = self.obs.lines[line].length_in_heights() / pitch - read - BOX_SLACK;
+        let room = between.max(along).max(0.0);
         let needed = app.map(|j| width(self.app.syms[j].ch)).sum();
         let seal_ink = &self.obs.lines[line].seal_ink;
         let cover = imprint::cover(seal_ink, self.obs.place[a][1], self.obs.place[b][0]);
@@ -80,6 +91,10 @@ impl Context<'_> {
             evidence.push(Evidence::Imprint { cover });
         }
         evidence
+    }
+
+    fn on_line(&self, line: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.obs.syms.len()).filter(move |&i| self.line_of(i) == line)
     }
 
     /// Evidence for text missing past the end of `before`'s line or before the start of
@@ -119,7 +134,7 @@ impl Context<'_> {
     /// characters, each step in full-width units, so that a gap of unread ones does not
     /// count.
     fn pitch(&self, line: usize) -> f32 {
-        let on_line: Vec<usize> = (0..self.obs.syms.len()).filter(|&i| self.line_of(i) == line).collect();
+        let on_line: Vec<usize> = self.on_line(line).collect();
         let mut steps: Vec<f32> = on_line
             .windows(2)
             .map(|p| {

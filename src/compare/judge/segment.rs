@@ -63,8 +63,11 @@ pub(super) fn book_segments(
             Op::Match(i, j) => Some((i, j)),
             _ => None,
         });
-        let after = ops.get(end).and_then(|op| if let Op::Match(i, _) = *op { Some(i) } else { None });
-        let seg = Segment { ops: &ops[k..end], before, after };
+        let (after, after_j) = match ops.get(end) {
+            Some(&Op::Match(i, j)) => (Some(i), Some(j)),
+            _ => (None, None),
+        };
+        let seg = Segment { ops: &ops[k..end], before, after, after_j };
         differing += seg.judge(cx, &stats.excused, &stats.silent, &mut seen, tally, findings);
         k = end;
     }
@@ -77,6 +80,8 @@ struct Segment<'a> {
     /// The matches around it, as (observed, approved) and observed index.
     before: Option<(usize, usize)>,
     after: Option<usize>,
+    /// The approved symbol the match after it reads.
+    after_j: Option<usize>,
 }
 
 /// What a run shows of its difference: the steps the frame does not excuse.
@@ -95,20 +100,29 @@ struct Shown {
 }
 
 impl Segment<'_> {
-    /// Whether the run sits at a cut line's missing end, where deletions are framing: past
-    /// the end of the line before it, or before the start of the line after it, where the
-    /// frame cuts that end.
+    /// Whether the run sits at a cut line's missing end, where deletions are framing.
     fn at_cut_end(&self, cx: &Context, excused: &[bool]) -> bool {
         let before = self.before.map(|(i, _)| i);
-        let crosses = match (before, self.after) {
+        let crosses = |a: Option<usize>, b: Option<usize>| match (a, b) {
             (Some(a), Some(b)) => cx.line_of(a) != cx.line_of(b),
             _ => true,
         };
         let touches_excused = self.ops.iter().any(|op| matches!(*op, Op::Ins(i) | Op::Sub(i, _) if excused[i]));
         touches_excused
-            || (crosses
-                && (before.is_some_and(|i| cx.cut_at(i, LineEnd::End))
-                    || self.after.is_some_and(|i| cx.cut_at(i, LineEnd::Start))))
+            || (before.is_some_and(|i| cx.cut(i)) && crosses(before, self.after))
+            || (self.after.is_some_and(|i| cx.cut(i)) && crosses(before, self.after))
+    }
+
+    /// Whether the paper shows the run's missing text absent: it ends right before the
+    /// first character of the line after it, in the same paragraph, and that line starts
+    /// after blank paper reaching the frame's edge (`LineFlags::paper_to_edge`). Nothing
+    /// else could hide it there, unless the frame cuts the end of the line before.
+    fn absent_before_next_line(&self, cx: &Context) -> bool {
+        let (Some(after), Some(j)) = (self.after, self.after_j) else { return false };
+        let starts_line = after == 0 || cx.line_of(after - 1) != cx.line_of(after);
+        let paper = cx.obs.lines[cx.line_of(after)].flags.paper_to_edge[0].is_some();
+        let hidden_before = self.before.is_some_and(|(i, _)| cx.cut_at(i, LineEnd::End));
+        starts_line && paper && !cx.app.paragraph_break(j) && !hidden_before
     }
 
     /// Books the run's difference; returns how many steps differ.
@@ -156,13 +170,11 @@ impl Segment<'_> {
     fn shown(&self, cx: &Context, excused: &[bool], silent: &[bool], seen: &mut Seen) -> Shown {
         // Text missing next to a line that does not testify is not known to be missing,
         // unless it is missing from inside that line (a digit dropped between two read ones).
-        // A line cut at one end still testifies where it ends inside the frame.
-        let silent_at = |i: usize, end| silent[i] && (excused[i] || cx.cut_at(i, end));
-        let beside_silent = self.before.is_some_and(|(i, _)| silent_at(i, LineEnd::End))
-            || self.after.is_some_and(|i| silent_at(i, LineEnd::Start));
+        let beside_silent = self.before.is_some_and(|(i, _)| silent[i]) || self.after.is_some_and(|i| silent[i]);
         let within_line =
             matches!((self.before, self.after), (Some((a, _)), Some(b)) if cx.line_of(a) == cx.line_of(b));
         let cut_end = self.at_cut_end(cx, excused);
+        let absent = self.absent_before_next_line(cx);
         let last_j = self.before.map(|(_, j)| j);
         let mut shown = Shown { obs: Vec::new(), app: None, last_j, steps: 0, critical: false, weight: 0.0 };
         for &op in self.ops {
@@ -179,7 +191,7 @@ impl Segment<'_> {
             };
             let framed = match i {
                 Some(i) => silent[i] && (excused[i] || !in_view),
-                None => cut_end || (beside_silent && !(critical_here && within_line)),
+                None => !absent && (cut_end || (beside_silent && !(critical_here && within_line))),
             };
             if differs && framed {
                 continue;

@@ -12,10 +12,9 @@ use crate::compare::verdict::{Finding, FindingKind};
 /// A token read exactly as approved is unverifiable only when one of its characters was read
 /// with less than `min_agree_prob`: for it to hide a change, the recogniser would have to read
 /// the changed character as exactly the approved one, and such misreads come with low
-/// probabilities. Under the imprint a film of paste can hide the strokes and leave the
-/// recogniser guessing, so a character there needs `min_char_prob` to vouch. Characters on
-/// lines that do not testify, and parts of a token outside the frame, vouch for nothing and
-/// fault nothing.
+/// probabilities, under the imprint too (a character read as approved is neither unread nor
+/// misread). Characters on lines that do not testify, and parts of a token outside the
+/// frame, vouch for nothing and fault nothing.
 pub(super) fn check_unverifiable(
     cx: &Context,
     seen: &Seen,
