@@ -66,11 +66,14 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let address = listener.local_addr().ok();
+    let address = listener.local_addr().map_or_else(|_| "?".into(), |a| a.to_string());
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, tonic_health::ServingStatus::NotServing).await;
-    let reflection =
-        || tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET);
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
     let (reflection_v1, reflection_v1alpha) = (reflection().build_v1()?, reflection().build_v1alpha()?);
     let ServeConfig { models, verifier, limits, queue, font } = config;
     let decoding = (verifier.engine.limits.max_pixels.min(limits.max_image_pixels), verifier.engine.page.alpha);
@@ -109,7 +112,7 @@ pub async fn serve(
             let workers = core.admission.verifier().workers();
             let _ = api.0.core.set(core);
             set_health(&health, tonic_health::ServingStatus::Serving).await;
-            info!(address = ?address, workers, "SERVING");
+            info!(%address, workers, "SERVING");
         }
         Err(e) => {
             let _ = stop.send(());

@@ -1,5 +1,6 @@
 //! `sealcheck serve`: the gRPC service on a tokio runtime, until SIGTERM or Ctrl-C.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -79,6 +80,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,ort=warn")))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let verifier = args.verifier_config();
     let queue = if args.queue > 0 { args.queue } else { 2 * verifier.pool.workers() };
