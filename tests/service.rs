@@ -261,10 +261,11 @@ async fn a_bad_image_and_each_field_over_its_limit_are_invalid_arguments_naming_
 }
 
 #[tokio::test]
-async fn a_stream_answers_every_item_in_order_and_one_bad_item_does_not_end_it() {
+async fn a_stream_answers_every_item_in_order_and_bad_items_do_not_end_it() {
     let mut client = client(shared()).await;
-    let items = vec![sample("first"), press("bad", b"junk".to_vec(), Document::Text("x".into())), sample("third")];
-    let requests = tokio_stream::iter(items.into_iter().map(|r| VerifyStreamRequest { request: Some(r) }));
+    let bad = press("bad", b"junk".to_vec(), Document::Text("x".into()));
+    let items = [Some(sample("first")), Some(bad), None, Some(sample("fourth"))];
+    let requests = tokio_stream::iter(items.into_iter().map(|request| VerifyStreamRequest { request }));
     let mut answers = client.verify_stream(requests).await.unwrap().into_inner();
     let mut seen = Vec::new();
     while let Some(answer) = answers.message().await.unwrap() {
@@ -274,7 +275,7 @@ async fn a_stream_answers_every_item_in_order_and_one_bad_item_does_not_end_it()
         };
         seen.push((answer.request_id, result));
     }
-    let expected = [("first", "Match"), ("bad", "InvalidArgument"), ("third", "Match")];
+    let expected = [("first", "Match"), ("bad", "InvalidArgument"), ("", "InvalidArgument"), ("fourth", "Match")];
     assert_eq!(seen, expected.map(|(id, r)| (id.to_string(), r.to_string())));
 }
 

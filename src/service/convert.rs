@@ -406,52 +406,38 @@ impl From<pb::LineFlags> for LineFlags {
     }
 }
 
-impl From<&Timings> for pb::Timings {
-    fn from(timings: &Timings) -> Self {
-        let Timings {
-            decode,
-            detect,
-            crop,
-            classify,
-            orient_retry,
-            recognise,
-            model,
-            second_look,
-            second_opinion,
-            total,
-        } = *timings;
-        pb::Timings {
-            decode,
-            detect,
-            crop,
-            classify,
-            orient_retry,
-            recognise,
-            model,
-            second_look,
-            second_opinion,
-            total,
+/// `From` both ways between a library struct and its proto message whose fields have the
+/// same names and types, each side destructured whole.
+macro_rules! same_fields {
+    ($name:ident { $($field:ident),+ $(,)? }) => {
+        impl From<&$name> for pb::$name {
+            fn from(value: &$name) -> Self {
+                let $name { $($field),+ } = value.clone();
+                pb::$name { $($field),+ }
+            }
         }
-    }
+
+        impl From<pb::$name> for $name {
+            fn from(value: pb::$name) -> Self {
+                let pb::$name { $($field),+ } = value;
+                $name { $($field),+ }
+            }
+        }
+    };
 }
 
-impl From<pb::Timings> for Timings {
-    fn from(timings: pb::Timings) -> Self {
-        let pb::Timings {
-            decode,
-            detect,
-            crop,
-            classify,
-            orient_retry,
-            recognise,
-            model,
-            second_look,
-            second_opinion,
-            total,
-        } = timings;
-        Timings { decode, detect, crop, classify, orient_retry, recognise, model, second_look, second_opinion, total }
-    }
-}
+same_fields!(Timings {
+    decode,
+    detect,
+    crop,
+    classify,
+    orient_retry,
+    recognise,
+    model,
+    second_look,
+    second_opinion,
+    total,
+});
 
 fn span([start, end]: [usize; 2]) -> pb::Span {
     pb::Span { start: start as u64, end: end as u64 }

@@ -310,11 +310,11 @@ impl Api {
         tokio::spawn(
             async move {
                 while let Some(item) = inbound.next().await {
-                    let Ok(pb::VerifyStreamRequest { request: Some(request) }) = item else {
-                        warn!("the stream's caller sent a broken item or went away");
+                    // A message that does not decode leaves nothing to read after it.
+                    let Ok(item) = item.inspect_err(|status| warn!(%status, "the stream's inbound side failed")) else {
                         break;
                     };
-                    let answer = api.stream_item(request);
+                    let answer = api.stream_item(item.request);
                     if in_order.send(answer).await.is_err() {
                         break;
                     }
@@ -333,11 +333,14 @@ impl Api {
     }
 
     /// One stream item, judged in a task of its own, as the answer to await in its turn.
-    fn stream_item(&self, request: pb::VerifyRequest) -> Answer {
-        let request_id = request.request_id.clone();
-        let span = press_span("verify_stream_item", &request);
+    fn stream_item(&self, request: Option<pb::VerifyRequest>) -> Answer {
+        let request_id = request.as_ref().map(|r| r.request_id.clone()).unwrap_or_default();
         let api = self.clone();
-        let judged = tokio::spawn(async move { api.verify_one(request, Lane::Bulk, None).await }.instrument(span));
+        let judged = tokio::spawn(async move {
+            let request = request.ok_or(LimitError::Missing("request"))?;
+            let span = press_span("verify_stream_item", &request);
+            api.verify_one(request, Lane::Bulk, None).instrument(span).await
+        });
         Box::pin(async move {
             let result = match judged.await {
                 Ok(Ok(response)) => verify_stream_response::Result::Response(response),
@@ -386,9 +389,7 @@ impl SealCheckService for Api {
         let deadline = deadline_of(request.metadata());
         let request = request.into_inner();
         let span = press_span("verify", &request);
-        let response = self.verify_one(request, Lane::Press, deadline).instrument(span.clone()).await;
-        span.in_scope(|| log_failure(&response));
-        Ok(Response::new(response?))
+        answered(span, self.verify_one(request, Lane::Press, deadline)).await
     }
 
     type VerifyStreamStream = ReceiverStream<Result<pb::VerifyStreamResponse, Status>>;
@@ -408,9 +409,7 @@ impl SealCheckService for Api {
         let deadline = deadline_of(request.metadata());
         let request = request.into_inner();
         let span = info_span!("request", rpc = "prepare_approved", request_id = %request.request_id);
-        let response = self.prepare(request, deadline).instrument(span.clone()).await;
-        span.in_scope(|| log_failure(&response));
-        Ok(Response::new(response?))
+        answered(span, self.prepare(request, deadline)).await
     }
 
     async fn recognize(
@@ -420,9 +419,7 @@ impl SealCheckService for Api {
         let deadline = deadline_of(request.metadata());
         let request = request.into_inner();
         let span = info_span!("request", rpc = "recognize", request_id = %request.request_id);
-        let response = self.recognize(request, deadline).instrument(span.clone()).await;
-        span.in_scope(|| log_failure(&response));
-        Ok(Response::new(response?))
+        answered(span, self.recognize(request, deadline)).await
     }
 
     async fn get_info(&self, _: Request<pb::GetInfoRequest>) -> Result<Response<pb::GetInfoResponse>, Status> {
@@ -430,10 +427,12 @@ impl SealCheckService for Api {
     }
 }
 
-/// One line for a call that failed: the status's code and sentence (which never quotes a
-/// document's text or an image's bytes).
-fn log_failure<T>(response: &Served<T>) {
-    if let Err(e) = response {
-        info!(code = ?e.code(), error = %e, "refused");
+/// A call's answer, its work run in `span`; a failure is logged there in one line: the
+/// code and the sentence (which never quotes a document's text or an image's bytes).
+async fn answered<T>(span: Span, work: impl Future<Output = Served<T>>) -> Result<Response<T>, Status> {
+    let answer = work.instrument(span.clone()).await;
+    if let Err(e) = &answer {
+        span.in_scope(|| info!(code = ?e.code(), error = %e, "refused"));
     }
+    Ok(Response::new(answer?))
 }
