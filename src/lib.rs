@@ -12,6 +12,8 @@
 //! - [`verify`]: the [`Verifier`] every caller goes through: a pool of engines with their
 //!   second opinions, the approved-document cache, and the trials (a second look, second
 //!   opinions) that run between reading and judging.
+//! - [`service`]: the gRPC API over a verifier (`sealcheck serve`): admission in two
+//!   queues, per-field limits, deadlines, health and graceful shutdown.
 //! - [`input`]: files a user names, read within a bound, and the one manifest reader.
 //! - [`present`]: the readable report and the annotated capture, for a person.
 //! - [`eval`]: labelled cases and reading scores, which the verify path never imports.
@@ -26,6 +28,7 @@ pub mod input;
 pub mod present;
 pub mod read;
 pub mod runtime;
+pub mod service;
 pub mod verify;
 
 pub use error::{Error, ErrorKind};

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::{self, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Barrier, Mutex};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 
@@ -146,6 +146,26 @@ impl<W: Send + 'static> Pool<W> {
         }
     }
 
+    /// Run `task` once on each worker (a warm-up): each run holds its worker at a barrier
+    /// until every worker has taken one, so no worker takes two.
+    pub fn on_each<R, F>(&self, task: F) -> Vec<Reply<R>>
+    where
+        R: Send + 'static,
+        F: Fn(&mut W) -> R + Send + Sync + 'static,
+    {
+        let (task, barrier) = (Arc::new(task), Arc::new(Barrier::new(self.workers())));
+        (0..self.workers())
+            .map(|_| {
+                let (task, barrier) = (Arc::clone(&task), Arc::clone(&barrier));
+                self.submit(move |state| {
+                    // Waits on drop, so a panicking run still lets the others go.
+                    let _hold = Hold(barrier);
+                    task(state)
+                })
+            })
+            .collect()
+    }
+
     /// Run `task` on every item, on all workers, yielding the results in the items' order.
     /// At most `2 × workers + capacity` results are in flight, so a long input streams.
     pub fn map<I, T, R, F>(&self, items: I, task: F) -> impl Iterator<Item = Result<R, Lost>>
@@ -179,6 +199,15 @@ pub fn ahead<I: Iterator>(items: I, window: usize) -> impl Iterator<Item = I::It
     })
 }
 
+/// Waits at its barrier when dropped.
+struct Hold(Arc<Barrier>);
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.0.wait();
+    }
+}
+
 fn wrap<W, R, F>(task: F, reply: oneshot::Sender<R>) -> Task<W>
 where
     R: Send + 'static,
@@ -204,5 +233,19 @@ impl<W> Drop for Pool<W> {
             // Tasks catch their own panics, so a worker only ends when the queue closes.
             let _ = worker.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_each_runs_once_on_every_worker() {
+        let pool = Pool::start(&PoolConfig { workers: 3, queue: 1 }, Ok::<_, ()>).unwrap();
+        let mut ran: Vec<usize> =
+            pool.on_each(|worker: &mut usize| *worker).into_iter().map(|r| r.wait().unwrap()).collect();
+        ran.sort_unstable();
+        assert_eq!(ran, [0, 1, 2]);
     }
 }

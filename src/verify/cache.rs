@@ -44,13 +44,7 @@ impl ApprovedCache {
 
     /// [`Self::text`] with the page reader given: `read(index, bytes)`.
     fn text_with(&self, pages: &[Vec<u8>], mut read: impl FnMut(usize, &[u8]) -> Result<String>) -> Result<Arc<str>> {
-        let mut hasher = Sha256::new();
-        for page in pages {
-            // Each page's own hash, so that page boundaries are part of the key.
-            hasher.update(Sha256::digest(page));
-        }
-        let key: [u8; 32] = hasher.finalize().into();
-        let slot = self.slot(key);
+        let slot = self.slot(document_key(pages));
         let mut text = slot.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(text) = text.as_ref() {
             return Ok(Arc::clone(text));
@@ -74,6 +68,16 @@ impl ApprovedCache {
         inner.order.push_back(key);
         Arc::clone(inner.slots.entry(key).or_default())
     }
+}
+
+/// A document's key: the SHA-256 of its pages' own hashes, in order, so that page
+/// boundaries are part of it.
+pub fn document_key(pages: &[Vec<u8>]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for page in pages {
+        hasher.update(Sha256::digest(page));
+    }
+    hasher.finalize().into()
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ mod cache;
 pub(crate) mod request;
 mod trials;
 
-pub use cache::ApprovedCache;
+pub use cache::{ApprovedCache, document_key};
 pub use request::{Approved, Request};
 
 use std::collections::BTreeMap;
@@ -50,7 +50,8 @@ pub struct Provenance {
     pub model_set: String,
     /// SHA-256 of each model file, by role.
     pub model_sha256: BTreeMap<String, String>,
-    pub version: &'static str,
+    /// The program's version; owned, since a client rebuilds a report a server sent.
+    pub version: String,
 }
 
 /// A verdict with the reading it was judged on and its provenance.
@@ -155,6 +156,29 @@ impl Verifier {
         self.pool.submit(move |worker| worker.engine.read_bytes(&capture))
     }
 
+    /// Only read a capture, unless the queue is full ([`Error::Overloaded`]).
+    pub fn submit_read(&self, capture: Vec<u8>) -> Result<Reply<Result<Page>>> {
+        Ok(self.pool.try_submit(move |worker| worker.engine.read_bytes(&capture))?)
+    }
+
+    /// Read an approved document's page images into its text, kept in the cache that
+    /// requests giving the same pages use, unless the queue is full ([`Error::Overloaded`]).
+    pub fn submit_approved(&self, pages: Vec<Vec<u8>>) -> Result<Reply<Result<Arc<str>>>> {
+        let cache = Arc::clone(&self.cache);
+        Ok(self.pool.try_submit(move |worker| cache.text(&mut worker.engine, &pages))?)
+    }
+
+    /// Run every model once on each worker, second opinions included, reading `capture`:
+    /// the first sessions' runs allocate and tune what later runs reuse, so a service that
+    /// says it is ready after this serves its first request as fast as its tenth.
+    pub fn warm_up(&self, capture: &[u8]) -> Result<()> {
+        let capture: Arc<[u8]> = capture.into();
+        for reply in self.pool.on_each(move |worker| worker.warm_up(&capture)) {
+            reply.wait()??;
+        }
+        Ok(())
+    }
+
     fn task(&self, request: Request) -> impl FnOnce(&mut Worker) -> Result<Report> + Send + 'static {
         let (cache, policy, roles) = (Arc::clone(&self.cache), Arc::clone(&self.policy), Arc::clone(&self.roles));
         move |worker| {
@@ -168,6 +192,16 @@ impl Verifier {
 }
 
 impl Worker {
+    /// Read `capture`, then read its lines with each recogniser for second opinions.
+    fn warm_up(&mut self, capture: &[u8]) -> Result<()> {
+        let (image, page) = self.engine.read_encoded(capture)?;
+        let quads: Vec<_> = page.lines.iter().map(|line| line.quad).collect();
+        for recogniser in &mut self.opinions {
+            self.engine.read_quads_by(recogniser, &image, &quads)?;
+        }
+        Ok(())
+    }
+
     /// Read `capture` and judge it against `approved` under `policy`.
     fn verify(
         &mut self,
@@ -206,7 +240,7 @@ fn provenance(models: &ModelSet, capture: &[u8]) -> Provenance {
         image_sha256: sha256_hex(capture),
         model_set: models.name.clone(),
         model_sha256: models.checksums.iter().cloned().collect(),
-        version: env!("CARGO_PKG_VERSION"),
+        version: env!("CARGO_PKG_VERSION").into(),
     }
 }
 

@@ -5,8 +5,10 @@
 
 mod alloc;
 mod bench;
+mod client;
 mod eval;
 mod ocr;
+mod serve;
 mod verify;
 
 use std::io::ErrorKind;
@@ -41,6 +43,11 @@ enum Command {
     /// Measure speed and memory on the labelled test split and ../shared/eval-real, against
     /// RapidOCR 1.4.4's timings when given (scripts/bench.sh runs both).
     Bench(bench::BenchArgs),
+    /// Serve the gRPC API (proto/sealcheck/v1/sealcheck.proto) until SIGTERM or Ctrl-C.
+    /// Every flag has an environment variable; RUST_LOG filters the log.
+    Serve(serve::ServeArgs),
+    /// Call a running service: the same flags, report and exit codes as the local commands.
+    Client(client::ClientArgs),
 }
 
 /// How to load the engine; shared by every command that reads images.
@@ -48,22 +55,22 @@ enum Command {
 struct EngineArgs {
     /// The model set directory (holding modelset.json). Default: the profile's bundled set,
     /// `models/default` (PP-OCRv6 small recognition) or, for `reference`, `models/ppocr-v4`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, env = "SEALCHECK_MODELS", value_name = "DIR")]
     models: Option<PathBuf>,
     /// Engine settings: `reference` reproduces RapidOCR 1.4.4 for parity.
-    #[arg(long, default_value = "default", value_parser = clap::builder::PossibleValuesParser::new(Profile::NAMES).try_map(|s| s.parse::<Profile>()))]
+    #[arg(long, env = "SEALCHECK_PROFILE", default_value = "default", value_parser = clap::builder::PossibleValuesParser::new(Profile::NAMES).try_map(|s| s.parse::<Profile>()))]
     profile: Profile,
     /// Images read at once, each by its own engine, when there are several. Default: the
     /// profile's (default: one per core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "SEALCHECK_WORKERS", value_name = "N")]
     workers: Option<usize>,
     /// ONNX Runtime threads per session. Default: the cores shared among the workers.
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "SEALCHECK_THREADS", value_name = "N")]
     threads: Option<usize>,
     /// Detect first at a long side of at most PX (never enlarged) and again larger only
     /// where the text is small: about 1.6× the images per second on the test split, at a
     /// cost of about 2 points of verdict accuracy there. Off by default.
-    #[arg(long, value_name = "PX")]
+    #[arg(long, env = "SEALCHECK_SURVEY_SIDE", value_name = "PX")]
     survey_side: Option<u32>,
 }
 
@@ -126,6 +133,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Bench(args) => bench::run(&args).map(|()| 0),
+        Command::Serve(args) => serve::run(&args),
+        Command::Client(args) => client::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

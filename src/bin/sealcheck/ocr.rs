@@ -1,7 +1,9 @@
 //! `sealcheck ocr`: the text of each image, read by all workers, printed in input order.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use sealcheck::Page;
 
 use crate::EngineArgs;
 
@@ -26,23 +28,7 @@ pub fn run(args: &OcrArgs) -> anyhow::Result<u8> {
     for (path, page) in args.images.iter().zip(pages) {
         // A write error (a closed pipe) ends the run: nobody reads the rest.
         match page? {
-            Ok(page) if args.json => {
-                let mut value = serde_json::to_value(&page).expect("a page always serialises");
-                value["file"] = path.display().to_string().into();
-                writeln!(stdout, "{value}")?;
-            }
-            Ok(page) => {
-                writeln!(
-                    stdout,
-                    "# {} (rotation {:.0}°, {} lines)",
-                    path.display(),
-                    page.rotation_degrees,
-                    page.lines.len()
-                )?;
-                for line in &page.lines {
-                    writeln!(stdout, "{}\t{:.3}", line.text, line.score)?;
-                }
-            }
+            Ok(page) => print_page(&mut stdout, path, &page, args.json)?,
             Err(e) => {
                 eprintln!("sealcheck: {e:#}");
                 status = 2;
@@ -50,4 +36,18 @@ pub fn run(args: &OcrArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(status)
+}
+
+/// Print what was read off one image: a JSON object (with its path), or its lines.
+pub(crate) fn print_page(out: &mut impl Write, path: &Path, page: &Page, json: bool) -> std::io::Result<()> {
+    if json {
+        let mut value = serde_json::to_value(page).expect("a page always serialises");
+        value["file"] = path.display().to_string().into();
+        return writeln!(out, "{value}");
+    }
+    writeln!(out, "# {} (rotation {:.0}°, {} lines)", path.display(), page.rotation_degrees, page.lines.len())?;
+    for line in &page.lines {
+        writeln!(out, "{}\t{:.3}", line.text, line.score)?;
+    }
+    Ok(())
 }

@@ -54,14 +54,14 @@ pub struct VerifyArgs {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum Colour {
+pub(crate) enum Colour {
     Auto,
     Always,
     Never,
 }
 
 impl Colour {
-    fn enabled(self) -> bool {
+    pub(crate) fn enabled(self) -> bool {
         match self {
             Colour::Always => true,
             Colour::Never => false,
@@ -74,7 +74,7 @@ impl Colour {
 
 /// How a verify run ended, as diff reports it: 0 match, 1 mismatch, 3 unreadable, 2 trouble.
 #[derive(Clone, Copy)]
-enum Status {
+pub(crate) enum Status {
     Judged(Outcome),
     Failed,
 }
@@ -91,7 +91,7 @@ impl Status {
         }
     }
 
-    fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             Status::Judged(Outcome::Match) => 0,
             Status::Judged(Outcome::Mismatch) => 1,
@@ -139,15 +139,21 @@ fn verify_one(args: &VerifyArgs) -> anyhow::Result<Outcome> {
             .save(out)
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
+    print_report(&report, image_path, args.json, args.colour)?;
+    Ok(report.verdict.outcome)
+}
+
+/// Print one capture's report: as JSON (with the capture's path), or readable.
+pub(crate) fn print_report(report: &Report, image: &Path, json: bool, colour: Colour) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    if args.json {
-        let mut value = serde_json::to_value(&report)?;
-        value["image"] = image_path.display().to_string().into();
+    if json {
+        let mut value = serde_json::to_value(report)?;
+        value["image"] = image.display().to_string().into();
         writeln!(out, "{value}")?;
     } else {
-        write_report(&mut out, &report.verdict, &report.approved_text, &report.page.lines, args.colour.enabled())?;
+        write_report(&mut out, &report.verdict, &report.approved_text, &report.page.lines, colour.enabled())?;
     }
-    Ok(report.verdict.outcome)
+    Ok(())
 }
 
 /// Judge every job of a manifest on all workers; a failing job is reported on its own line

@@ -1,0 +1,108 @@
+//! `sealcheck serve`: the gRPC service on a tokio runtime, until SIGTERM or Ctrl-C.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use sealcheck::VerifierConfig;
+use sealcheck::present::annotate;
+use sealcheck::runtime::pool::PoolConfig;
+use sealcheck::service::{Limits, ServeConfig, serve};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::EngineArgs;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "SEALCHECK_LISTEN", default_value = "127.0.0.1:50051", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Requests that may wait for a worker in each queue (press events, bulk streams); a
+    /// press arriving at a full queue is answered RESOURCE_EXHAUSTED. 0: two per worker.
+    #[arg(long, env = "SEALCHECK_QUEUE", default_value_t = 0, value_name = "N")]
+    queue: usize,
+    /// Largest gRPC message received or sent, in bytes.
+    #[arg(long, env = "SEALCHECK_MAX_MESSAGE_BYTES", default_value_t = Limits::default().max_message_bytes, value_name = "BYTES")]
+    max_message_bytes: usize,
+    /// Largest encoded image (a capture or an approved page), in bytes.
+    #[arg(long, env = "SEALCHECK_MAX_IMAGE_BYTES", default_value_t = Limits::default().max_image_bytes, value_name = "BYTES")]
+    max_image_bytes: usize,
+    /// Most pixels in an image, read from its header before decoding.
+    #[arg(long, env = "SEALCHECK_MAX_IMAGE_PIXELS", default_value_t = Limits::default().max_image_pixels, value_name = "N")]
+    max_image_pixels: u64,
+    /// Longest approved text, in UTF-8 bytes.
+    #[arg(long, env = "SEALCHECK_MAX_APPROVED_TEXT_BYTES", default_value_t = Limits::default().max_approved_text_bytes, value_name = "BYTES")]
+    max_approved_text_bytes: usize,
+    /// Most approved page images in one request.
+    #[arg(long, env = "SEALCHECK_MAX_APPROVED_PAGES", default_value_t = Limits::default().max_approved_pages, value_name = "N")]
+    max_approved_pages: usize,
+    /// Most prepared documents kept (least recently used first out).
+    #[arg(long, env = "SEALCHECK_MAX_PREPARED_DOCUMENTS", default_value_t = Limits::default().max_prepared_documents, value_name = "N")]
+    max_prepared_documents: usize,
+    /// Most bytes of prepared documents' text kept (least recently used first out).
+    #[arg(long, env = "SEALCHECK_MAX_PREPARED_BYTES", default_value_t = Limits::default().max_prepared_bytes, value_name = "BYTES")]
+    max_prepared_bytes: usize,
+    /// The CJK font of annotated captures' labels. Default: a common Noto, WenQuanYi or AR
+    /// PL font if installed; without one the boxes are drawn unlabelled.
+    #[arg(long, env = "SEALCHECK_FONT", value_name = "FILE")]
+    font: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_message_bytes: self.max_message_bytes,
+            max_image_bytes: self.max_image_bytes,
+            max_image_pixels: self.max_image_pixels,
+            max_approved_text_bytes: self.max_approved_text_bytes,
+            max_approved_pages: self.max_approved_pages,
+            max_prepared_documents: self.max_prepared_documents,
+            max_prepared_bytes: self.max_prepared_bytes,
+        }
+    }
+
+    /// The profile's workers with this command line's overrides. The verifier's own queue
+    /// holds one job a worker: the service's two queues (`--queue`) are where work waits.
+    fn verifier_config(&self) -> VerifierConfig {
+        let mut config = self.engine.verifier_config(false);
+        let workers = config.pool.workers();
+        config.pool = PoolConfig { workers, queue: workers };
+        config.engine.limits.max_pixels = self.max_image_pixels;
+        config
+    }
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,ort=warn")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let verifier = args.verifier_config();
+    let queue = if args.queue > 0 { args.queue } else { 2 * verifier.pool.workers() };
+    let font = annotate::find_font(args.font.as_deref())?;
+    let config = ServeConfig { models: args.engine.model_set()?, verifier, limits: args.limits(), queue, font };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener =
+            TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        tracing::info!(address = %args.listen, "listening; loading and warming the models");
+        serve(listener, config, stop_signal()).await?;
+        tracing::info!("stopped");
+        anyhow::Ok(0)
+    })
+}
+
+/// SIGTERM (from an orchestrator) or Ctrl-C.
+async fn stop_signal() {
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

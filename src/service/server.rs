@@ -1,0 +1,438 @@
+//! The gRPC server: the API's handlers over [`Admission`], health, reflection, and the
+//! order of starting and stopping.
+//!
+//! The listener is served from the start, with health NOT_SERVING, while the models load
+//! and every worker runs every model once; calls to the API meanwhile are UNAVAILABLE.
+//! Health turns SERVING when the verifier is warm, and NOT_SERVING again as soon as
+//! shutdown is asked for; the server then takes no new calls, finishes those in flight,
+//! and returns.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Status, Streaming};
+use tonic_health::server::HealthReporter;
+use tracing::{Instrument, Span, info, info_span, warn};
+
+use super::admission::{Admission, Lane};
+use super::limits::{LimitError, Limits};
+use super::pb::approved_document::Document;
+use super::pb::seal_check_service_server::{SealCheckService, SealCheckServiceServer};
+use super::pb::{self, verify_stream_response};
+use super::prepared::{Prepared, pages_id, text_id};
+use super::status::ServiceError;
+use crate::compare::Policy;
+use crate::error::Error;
+use crate::present::annotate::{self, Font};
+use crate::read::decode::{Alpha, decode};
+use crate::verify::{Approved, Report, Request as Press};
+use crate::{ModelSet, Verifier, VerifierConfig};
+
+/// The capture every worker reads once before the service says it is SERVING.
+const WARM_UP_CAPTURE: &[u8] = include_bytes!("../../testdata/samples/capture.jpg");
+
+/// How a server runs.
+pub struct ServeConfig {
+    pub models: ModelSet,
+    pub verifier: VerifierConfig,
+    pub limits: Limits,
+    /// Requests that may wait for a worker, in each of the two queues.
+    pub queue: usize,
+    /// The labels' font of annotated captures; without one they are drawn unlabelled.
+    pub font: Option<Font>,
+}
+
+/// Why a server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("the verifier did not start")]
+    Start(#[from] Error),
+    #[error("the gRPC transport failed")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("the reflection service did not build")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Serve the API on `listener` until `shutdown` completes, then finish the calls in flight.
+pub async fn serve(
+    listener: TcpListener,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let address = listener.local_addr().map_or_else(|_| "?".into(), |a| a.to_string());
+    let (health, health_service) = tonic_health::server::health_reporter();
+    set_health(&health, tonic_health::ServingStatus::NotServing).await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let (reflection_v1, reflection_v1alpha) = (reflection().build_v1()?, reflection().build_v1alpha()?);
+    let ServeConfig { models, verifier, limits, queue, font } = config;
+    let decoding = (verifier.engine.limits.max_pixels.min(limits.max_image_pixels), verifier.engine.page.alpha);
+    let api = Api(Arc::new(Inner {
+        core: OnceLock::new(),
+        prepared: Prepared::new(limits.max_prepared_documents, limits.max_prepared_bytes),
+        limits,
+        font,
+        decoding,
+    }));
+    let max_message = api.0.limits.max_message_bytes;
+    let service = SealCheckServiceServer::new(api.clone())
+        .max_decoding_message_size(max_message)
+        .max_encoding_message_size(max_message);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let stopping = {
+        let health = health.clone();
+        async move {
+            tokio::select! {
+                () = shutdown => info!("shutting down: finishing the calls in flight"),
+                _ = stopped => {}
+            }
+            set_health(&health, tonic_health::ServingStatus::NotServing).await;
+        }
+    };
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(service)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping),
+    );
+    match start(models, verifier, queue).await {
+        Ok(core) => {
+            let workers = core.admission.verifier().workers();
+            let _ = api.0.core.set(core);
+            set_health(&health, tonic_health::ServingStatus::Serving).await;
+            info!(%address, workers, "SERVING");
+        }
+        Err(e) => {
+            let _ = stop.send(());
+            let _ = server.await;
+            return Err(e.into());
+        }
+    }
+    server.await.expect("the server task does not panic")?;
+    Ok(())
+}
+
+/// Load the models and warm every worker, off the runtime's threads, then admit work.
+async fn start(models: ModelSet, config: VerifierConfig, queue: usize) -> Result<Core, Error> {
+    let (verifier, warm_up) = tokio::task::spawn_blocking(move || -> Result<_, Error> {
+        let verifier = Verifier::start(models, config)?;
+        let started = Instant::now();
+        verifier.warm_up(WARM_UP_CAPTURE)?;
+        Ok((verifier, started.elapsed()))
+    })
+    .await
+    .map_err(|_| lost())??;
+    info!(warm_up_ms = warm_up.as_millis() as u64, "models loaded and warm");
+    Ok(Core { admission: Admission::start(Arc::new(verifier), queue) })
+}
+
+async fn set_health(health: &HealthReporter, status: tonic_health::ServingStatus) {
+    health.set_service_status("", status).await;
+    health.set_service_status(service_name(), status).await;
+}
+
+/// The API's full name, as health and reflection know it.
+fn service_name() -> &'static str {
+    <SealCheckServiceServer<Api> as tonic::server::NamedService>::NAME
+}
+
+/// The API's handlers; cheap to clone.
+#[derive(Clone)]
+struct Api(Arc<Inner>);
+
+struct Inner {
+    /// Set once the verifier is warm.
+    core: OnceLock<Core>,
+    limits: Limits,
+    prepared: Prepared,
+    font: Option<Font>,
+    /// The pixel limit and alpha rule an annotated capture is decoded with.
+    decoding: (u64, Alpha),
+}
+
+struct Core {
+    admission: Admission,
+}
+
+type Served<T> = Result<T, ServiceError>;
+
+impl Api {
+    fn core(&self) -> Served<&Core> {
+        self.0.core.get().ok_or(ServiceError::Unavailable("the service is still loading and warming its models"))
+    }
+
+    /// Judge one press: the shared body of `Verify` and each `VerifyStream` item.
+    async fn verify_one(
+        &self,
+        request: pb::VerifyRequest,
+        lane: Lane,
+        deadline: Option<Instant>,
+    ) -> Served<pb::VerifyResponse> {
+        let core = self.core()?;
+        let started = Instant::now();
+        let pb::VerifyRequest { request_id, press_event, image, approved, policy, annotate } = request;
+        self.0.limits.image("the capture", &image)?;
+        let approved = self.approved(approved)?;
+        let policy = policy.map(|p| Policy::with_overrides(&p.into())).transpose().map_err(Error::from)?;
+        let kept = annotate.then(|| image.clone());
+        let press = Press { capture: image, approved, policy, deadline };
+        let report = core.admission.run(lane, deadline, move |verifier| verifier.submit(press)).await?;
+        let annotated_png = match kept {
+            Some(capture) => self.annotate(capture, report.clone()).await?,
+            None => Vec::new(),
+        };
+        let outcome = report.verdict.outcome;
+        info!(%outcome, ms = started.elapsed().as_millis() as u64, "verified");
+        Ok(pb::VerifyResponse { request_id, press_event, report: Some((&report).into()), annotated_png })
+    }
+
+    /// The approved document of a request, checked against the limits; a prepared id is
+    /// looked up.
+    fn approved(&self, approved: Option<pb::ApprovedDocument>) -> Served<Approved> {
+        let limits = &self.0.limits;
+        match approved.and_then(|a| a.document).ok_or(LimitError::Missing("approved document"))? {
+            Document::Text(text) => {
+                limits.text(&text)?;
+                Ok(Approved::Text(text))
+            }
+            Document::Pages(pages) => {
+                limits.pages(&pages.images)?;
+                Ok(Approved::Pages(pages.images))
+            }
+            Document::PreparedId(id) => match self.0.prepared.get(&id) {
+                Some(text) => Ok(Approved::Text(text.to_string())),
+                None => Err(ServiceError::UnknownDocument(id)),
+            },
+        }
+    }
+
+    /// The capture turned upright with its lines boxed, as PNG; drawn off the runtime's threads.
+    async fn annotate(&self, capture: Vec<u8>, report: Report) -> Served<Vec<u8>> {
+        let inner = Arc::clone(&self.0);
+        let drawn = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, Error> {
+            let (max_pixels, alpha) = inner.decoding;
+            let image = decode(&capture, max_pixels, alpha)?;
+            let page = &report.page;
+            let drawn =
+                annotate::annotate(&image, &page.lines, &report.verdict, page.rotation_degrees, inner.font.as_ref());
+            let mut png = Vec::new();
+            drawn
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .map_err(|e| Error::Decode(e.into()))?;
+            Ok(png)
+        })
+        .await
+        .map_err(|_| lost())??;
+        Ok(drawn)
+    }
+
+    async fn prepare(
+        &self,
+        request: pb::PrepareApprovedRequest,
+        deadline: Option<Instant>,
+    ) -> Served<pb::PrepareApprovedResponse> {
+        let core = self.core()?;
+        let (prepared_id, text): (String, Arc<str>) = match self.approved(request.approved)? {
+            Approved::Text(text) => (text_id(&text), text.into()),
+            Approved::Pages(pages) => {
+                let id = pages_id(&pages);
+                let read =
+                    move |verifier: &Verifier| verifier.submit_approved(pages).map(|reply| async { reply.await? });
+                (id, core.admission.run(Lane::Press, deadline, read).await?)
+            }
+        };
+        self.0.prepared.insert(prepared_id.clone(), Arc::clone(&text));
+        info!(prepared_id, "prepared");
+        Ok(pb::PrepareApprovedResponse { prepared_id, approved_text: text.to_string() })
+    }
+
+    async fn recognize(
+        &self,
+        request: pb::RecognizeRequest,
+        deadline: Option<Instant>,
+    ) -> Served<pb::RecognizeResponse> {
+        let core = self.core()?;
+        let pb::RecognizeRequest { request_id, image } = request;
+        self.0.limits.image("the capture", &image)?;
+        let read = move |verifier: &Verifier| verifier.submit_read(image).map(|reply| async { reply.await? });
+        let page = core.admission.run(Lane::Press, deadline, read).await?;
+        Ok(pb::RecognizeResponse { request_id, page: Some((&page).into()) })
+    }
+
+    fn info(&self) -> Served<pb::GetInfoResponse> {
+        let core = self.core()?;
+        let verifier = core.admission.verifier();
+        let models = verifier.models();
+        let l = &self.0.limits;
+        let limits = pb::Limits {
+            max_message_bytes: l.max_message_bytes as u64,
+            max_image_bytes: l.max_image_bytes as u64,
+            max_image_pixels: l.max_image_pixels,
+            max_approved_text_bytes: l.max_approved_text_bytes as u64,
+            max_approved_pages: l.max_approved_pages as u32,
+            max_prepared_documents: l.max_prepared_documents as u32,
+            max_prepared_bytes: l.max_prepared_bytes as u64,
+            queue: core.admission.queue() as u32,
+        };
+        Ok(pb::GetInfoResponse {
+            version: env!("CARGO_PKG_VERSION").into(),
+            model_set: models.name.clone(),
+            model_sha256: models.checksums.iter().cloned().collect(),
+            limits: Some(limits),
+            policy_defaults: Some(verifier.policy().into()),
+            workers: verifier.workers() as u32,
+        })
+    }
+
+    /// Read a stream's items at most `queue` ahead of the answer sent last, and answer each
+    /// in the order sent; the items wait their turn in the bulk queue.
+    fn stream(
+        &self,
+        mut inbound: Streaming<pb::VerifyStreamRequest>,
+    ) -> ReceiverStream<Result<pb::VerifyStreamResponse, Status>> {
+        let queue = self.core().map_or(1, |core| core.admission.queue());
+        let (answers, outbound) = mpsc::channel(queue);
+        let (in_order, mut ordered) = mpsc::channel::<Answer>(queue);
+        let api = self.clone();
+        let span = Span::current();
+        tokio::spawn(
+            async move {
+                while let Some(item) = inbound.next().await {
+                    // A message that does not decode leaves nothing to read after it.
+                    let Ok(item) = item.inspect_err(|status| warn!(%status, "the stream's inbound side failed")) else {
+                        break;
+                    };
+                    let answer = api.stream_item(item.request);
+                    if in_order.send(answer).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            .instrument(span),
+        );
+        tokio::spawn(async move {
+            while let Some(answer) = ordered.recv().await {
+                if answers.send(Ok(answer.await)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        ReceiverStream::new(outbound)
+    }
+
+    /// One stream item, judged in a task of its own, as the answer to await in its turn.
+    fn stream_item(&self, request: Option<pb::VerifyRequest>) -> Answer {
+        let request_id = request.as_ref().map(|r| r.request_id.clone()).unwrap_or_default();
+        let api = self.clone();
+        let judged = tokio::spawn(async move {
+            let request = request.ok_or(LimitError::Missing("request"))?;
+            let span = press_span("verify_stream_item", &request);
+            api.verify_one(request, Lane::Bulk, None).instrument(span).await
+        });
+        Box::pin(async move {
+            let result = match judged.await {
+                Ok(Ok(response)) => verify_stream_response::Result::Response(response),
+                Ok(Err(e)) => verify_stream_response::Result::Status(e.into()),
+                Err(_) => verify_stream_response::Result::Status(ServiceError::from(lost()).into()),
+            };
+            pb::VerifyStreamResponse { request_id, result: Some(result) }
+        })
+    }
+}
+
+/// A stream item's answer, awaited in the order the items came.
+type Answer = Pin<Box<dyn Future<Output = pb::VerifyStreamResponse> + Send>>;
+
+/// A task that ended without its result: it panicked, which is a bug.
+fn lost() -> Error {
+    Error::Lost(crate::runtime::pool::Lost)
+}
+
+/// The span of one press: its request id and its press event's ids, never its content.
+fn press_span(name: &'static str, request: &pb::VerifyRequest) -> Span {
+    let event = request.press_event.clone().unwrap_or_default();
+    info_span!("request", rpc = name, request_id = %request.request_id, seal_id = %event.seal_id, event_id = %event.event_id)
+}
+
+/// When the caller stops waiting, from its `grpc-timeout` header ("<digits><unit>").
+fn deadline_of(metadata: &MetadataMap) -> Option<Instant> {
+    let value = metadata.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    let timeout = match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    };
+    Some(Instant::now() + timeout)
+}
+
+#[tonic::async_trait]
+impl SealCheckService for Api {
+    async fn verify(&self, request: Request<pb::VerifyRequest>) -> Result<Response<pb::VerifyResponse>, Status> {
+        let deadline = deadline_of(request.metadata());
+        let request = request.into_inner();
+        let span = press_span("verify", &request);
+        answered(span, self.verify_one(request, Lane::Press, deadline)).await
+    }
+
+    type VerifyStreamStream = ReceiverStream<Result<pb::VerifyStreamResponse, Status>>;
+
+    async fn verify_stream(
+        &self,
+        request: Request<Streaming<pb::VerifyStreamRequest>>,
+    ) -> Result<Response<Self::VerifyStreamStream>, Status> {
+        self.core()?;
+        Ok(Response::new(self.stream(request.into_inner())))
+    }
+
+    async fn prepare_approved(
+        &self,
+        request: Request<pb::PrepareApprovedRequest>,
+    ) -> Result<Response<pb::PrepareApprovedResponse>, Status> {
+        let deadline = deadline_of(request.metadata());
+        let request = request.into_inner();
+        let span = info_span!("request", rpc = "prepare_approved", request_id = %request.request_id);
+        answered(span, self.prepare(request, deadline)).await
+    }
+
+    async fn recognize(
+        &self,
+        request: Request<pb::RecognizeRequest>,
+    ) -> Result<Response<pb::RecognizeResponse>, Status> {
+        let deadline = deadline_of(request.metadata());
+        let request = request.into_inner();
+        let span = info_span!("request", rpc = "recognize", request_id = %request.request_id);
+        answered(span, self.recognize(request, deadline)).await
+    }
+
+    async fn get_info(&self, _: Request<pb::GetInfoRequest>) -> Result<Response<pb::GetInfoResponse>, Status> {
+        Ok(Response::new(self.info()?))
+    }
+}
+
+/// A call's answer, its work run in `span`; a failure is logged there in one line: the
+/// code and the sentence (which never quotes a document's text or an image's bytes).
+async fn answered<T>(span: Span, work: impl Future<Output = Served<T>>) -> Result<Response<T>, Status> {
+    let answer = work.instrument(span.clone()).await;
+    if let Err(e) = &answer {
+        span.in_scope(|| info!(code = ?e.code(), error = %e, "refused"));
+    }
+    Ok(Response::new(answer?))
+}

@@ -1,0 +1,85 @@
+//! Why the service answers without a result, and the one mapping of that to a gRPC code.
+
+use tonic::{Code, Status};
+
+use super::limits::LimitError;
+use super::pb::RpcStatus;
+use crate::error::{Error, ErrorKind};
+
+/// Why a request has no result.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Library(#[from] Error),
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    #[error(
+        "no prepared document has id `{0}` (never prepared here, or evicted): prepare it again with \
+         PrepareApproved and send the id it returns"
+    )]
+    UnknownDocument(String),
+    #[error("{0}")]
+    Unavailable(&'static str),
+}
+
+impl ServiceError {
+    /// The gRPC code of each kind of trouble; everything the service answers goes through here.
+    pub fn code(&self) -> Code {
+        match self {
+            ServiceError::Library(e) => match e.kind() {
+                ErrorKind::Invalid => Code::InvalidArgument,
+                ErrorKind::Overloaded => Code::ResourceExhausted,
+                ErrorKind::Deadline => Code::DeadlineExceeded,
+                ErrorKind::Internal => Code::Internal,
+            },
+            ServiceError::Limit(_) => Code::InvalidArgument,
+            ServiceError::UnknownDocument(_) => Code::NotFound,
+            ServiceError::Unavailable(_) => Code::Unavailable,
+        }
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Self {
+        Status::new(e.code(), sentence(&e))
+    }
+}
+
+/// A stream item's failure, as the status a unary call would have failed with.
+impl From<ServiceError> for RpcStatus {
+    fn from(e: ServiceError) -> Self {
+        RpcStatus { code: e.code() as i32, message: sentence(&e), details: Vec::new() }
+    }
+}
+
+/// The error and its sources, joined as one sentence.
+fn sentence(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::pool::Busy;
+
+    #[test]
+    fn each_kind_of_trouble_has_its_code() {
+        let busy = ServiceError::from(Error::from(Busy { workers: 1, queued: 1 }));
+        assert_eq!(Status::from(busy).code(), Code::ResourceExhausted);
+        assert_eq!(ServiceError::from(Error::Deadline).code(), Code::DeadlineExceeded);
+        assert_eq!(ServiceError::UnknownDocument("ab".into()).code(), Code::NotFound);
+        let page = Error::ApprovedPage {
+            page: 2,
+            source: Box::new(Error::Decode(crate::read::decode::DecodeError::UnknownFormat)),
+        };
+        let status = Status::from(ServiceError::from(page));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().starts_with("approved page 2: the image format is not recognised"), "{status:?}");
+    }
+}
