@@ -8,7 +8,7 @@
 use regex::Regex;
 
 use super::pb;
-use crate::compare::{Finding, FindingKind, Outcome, Policy, PolicyOverrides, Reread, Verdict};
+use crate::compare::{Evidence, Finding, FindingKind, Outcome, Policy, PolicyOverrides, Reread, Unreadable, Verdict};
 use crate::read::page::{Char, Line, LineEnd, LineFlags, Page, Point, Quad, Timings};
 use crate::verify::{Provenance, Report};
 
@@ -70,8 +70,11 @@ impl From<pb::Provenance> for Provenance {
 
 impl From<&Verdict> for pb::Verdict {
     fn from(verdict: &Verdict) -> Self {
-        let Verdict { outcome, similarity, coverage, covered_span, findings, rereads, policy } = verdict;
+        let Verdict { outcome, reason, similarity, coverage, covered_span, findings, rereads, policy } = verdict;
+        let reason =
+            REASONS.iter().find(|(r, _)| Some(*r) == *reason).map_or(pb::UnreadableReason::Unspecified, |&(_, p)| p);
         pb::Verdict {
+            reason: reason.into(),
             outcome: pb::Outcome::from(*outcome).into(),
             similarity: *similarity,
             coverage: *coverage,
@@ -87,8 +90,9 @@ impl TryFrom<pb::Verdict> for Verdict {
     type Error = Malformed;
 
     fn try_from(verdict: pb::Verdict) -> Back<Self> {
-        let pb::Verdict { outcome, similarity, coverage, covered_span, findings, rereads, policy } = verdict;
+        let pb::Verdict { outcome, reason, similarity, coverage, covered_span, findings, rereads, policy } = verdict;
         Ok(Verdict {
+            reason: REASONS.iter().find(|(_, p)| *p as i32 == reason).map(|&(r, _)| r),
             outcome: pb::Outcome::try_from(outcome).map_err(|_| Malformed("verdict.outcome"))?.try_into()?,
             similarity,
             coverage,
@@ -123,6 +127,14 @@ impl TryFrom<pb::Outcome> for Outcome {
     }
 }
 
+/// The reasons for UNREADABLE in both encodings, written once for both directions.
+const REASONS: [(Unreadable, pb::UnreadableReason); 4] = [
+    (Unreadable::Imprint, pb::UnreadableReason::Imprint),
+    (Unreadable::FrameCut, pb::UnreadableReason::FrameCut),
+    (Unreadable::Blur, pb::UnreadableReason::Blur),
+    (Unreadable::NoText, pb::UnreadableReason::NoText),
+];
+
 /// The finding kinds in both encodings, written once for both directions.
 const KINDS: [(FindingKind, pb::FindingKind); 6] = [
     (FindingKind::Substitution, pb::FindingKind::Substitution),
@@ -135,7 +147,7 @@ const KINDS: [(FindingKind, pb::FindingKind); 6] = [
 
 impl From<&Finding> for pb::Finding {
     fn from(finding: &Finding) -> Self {
-        let Finding { kind, approved, approved_span, observed, line, quad, confidence, tolerated } = finding;
+        let Finding { kind, approved, approved_span, observed, line, quad, confidence, tolerated, evidence } = finding;
         let kind = KINDS.iter().find(|(k, _)| k == kind).map_or(pb::FindingKind::Unspecified, |&(_, p)| p);
         pb::Finding {
             kind: kind.into(),
@@ -146,6 +158,7 @@ impl From<&Finding> for pb::Finding {
             r#box: quad.as_ref().map(quad_to_pb),
             confidence: *confidence,
             tolerated: *tolerated,
+            evidence: evidence.iter().map(Into::into).collect(),
         }
     }
 }
@@ -154,7 +167,8 @@ impl TryFrom<pb::Finding> for Finding {
     type Error = Malformed;
 
     fn try_from(finding: pb::Finding) -> Back<Self> {
-        let pb::Finding { kind, approved, approved_span, observed, line, r#box, confidence, tolerated } = finding;
+        let pb::Finding { kind, approved, approved_span, observed, line, r#box, confidence, tolerated, evidence } =
+            finding;
         let kind = KINDS.iter().find(|(_, p)| *p as i32 == kind).map(|&(k, _)| k);
         Ok(Finding {
             kind: required(kind, "finding.kind")?,
@@ -165,6 +179,37 @@ impl TryFrom<pb::Finding> for Finding {
             quad: r#box.map(quad_from_pb).transpose()?,
             confidence,
             tolerated,
+            evidence: evidence.into_iter().map(TryInto::try_into).collect::<Back<_>>()?,
+        })
+    }
+}
+
+impl From<&Evidence> for pb::Evidence {
+    fn from(evidence: &Evidence) -> Self {
+        use pb::evidence::Measured;
+        let measured = match *evidence {
+            Evidence::PaperToEdge { end, line_heights } => {
+                Measured::PaperToEdge(pb::evidence::PaperToEdge { end: line_end_to_pb(Some(end)).into(), line_heights })
+            }
+            Evidence::Room { room, needed } => Measured::Room(pb::evidence::Room { room, needed }),
+            Evidence::Imprint { cover } => Measured::Imprint(pb::evidence::Imprint { cover }),
+        };
+        pb::Evidence { measured: Some(measured) }
+    }
+}
+
+impl TryFrom<pb::Evidence> for Evidence {
+    type Error = Malformed;
+
+    fn try_from(evidence: pb::Evidence) -> Back<Self> {
+        use pb::evidence::Measured;
+        Ok(match required(evidence.measured, "evidence.measured")? {
+            Measured::PaperToEdge(p) => Evidence::PaperToEdge {
+                end: required(line_end_from_pb(p.end), "evidence.paper_to_edge.end")?,
+                line_heights: p.line_heights,
+            },
+            Measured::Room(r) => Evidence::Room { room: r.room, needed: r.needed },
+            Measured::Imprint(i) => Evidence::Imprint { cover: i.cover },
         })
     }
 }
@@ -198,6 +243,7 @@ impl From<&Policy> for pb::Policy {
             min_char_prob,
             min_agree_prob,
             max_imprint_cover,
+            min_covered_prob,
             min_covered_chars,
             max_noise_weight,
             max_noise_prob,
@@ -213,6 +259,7 @@ impl From<&Policy> for pb::Policy {
             min_char_prob: *min_char_prob,
             min_agree_prob: *min_agree_prob,
             max_imprint_cover: *max_imprint_cover,
+            min_covered_prob: *min_covered_prob,
             min_covered_chars: *min_covered_chars as u64,
             max_noise_weight: *max_noise_weight,
             max_noise_prob: *max_noise_prob,
@@ -236,6 +283,7 @@ impl TryFrom<pb::Policy> for Policy {
             min_char_prob,
             min_agree_prob,
             max_imprint_cover,
+            min_covered_prob,
             min_covered_chars,
             max_noise_weight,
             max_noise_prob,
@@ -255,6 +303,7 @@ impl TryFrom<pb::Policy> for Policy {
             min_char_prob,
             min_agree_prob,
             max_imprint_cover,
+            min_covered_prob,
             min_covered_chars: min_covered_chars as usize,
             max_noise_weight,
             max_noise_prob,
@@ -275,6 +324,7 @@ impl From<pb::PolicyOverrides> for PolicyOverrides {
             min_char_prob,
             min_agree_prob,
             max_imprint_cover,
+            min_covered_prob,
             min_covered_chars,
             max_noise_weight,
             max_noise_prob,
@@ -289,6 +339,7 @@ impl From<pb::PolicyOverrides> for PolicyOverrides {
             min_char_prob,
             min_agree_prob,
             max_imprint_cover,
+            min_covered_prob,
             // Saturating: a count beyond usize still tightens as far as it can.
             min_covered_chars: min_covered_chars.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             max_noise_weight,
@@ -333,8 +384,8 @@ impl TryFrom<pb::Page> for Page {
 
 impl From<&Line> for pb::Line {
     fn from(line: &Line) -> Self {
-        // `steps` is working data, not part of the report (it is not serialised either).
-        let Line { text, score, quad, chars, flags, steps: _ } = line;
+        // `steps` and `seal_ink` are working data, not part of the report (nor serialised).
+        let Line { text, score, quad, chars, flags, steps: _, seal_ink: _ } = line;
         pb::Line {
             text: text.clone(),
             score: *score,
@@ -357,52 +408,60 @@ impl TryFrom<pb::Line> for Line {
             chars: chars.into_iter().map(Into::into).collect(),
             flags: flags.map(Into::into).unwrap_or_default(),
             steps: Vec::new(),
+            seal_ink: Vec::new(),
         })
     }
 }
 
 impl From<&Char> for pb::Char {
     fn from(c: &Char) -> Self {
-        let Char { text, prob, span: [span_start, span_end] } = c;
-        pb::Char { text: text.clone(), prob: *prob, span_start: *span_start, span_end: *span_end }
+        let Char { text, prob, span: [span_start, span_end], imprint_cover } = c;
+        let (prob, imprint_cover) = (*prob, *imprint_cover);
+        pb::Char { text: text.clone(), prob, span_start: *span_start, span_end: *span_end, imprint_cover }
     }
 }
 
 impl From<pb::Char> for Char {
     fn from(c: pb::Char) -> Self {
-        let pb::Char { text, prob, span_start, span_end } = c;
-        Char { text, prob, span: [span_start, span_end] }
+        let pb::Char { text, prob, span_start, span_end, imprint_cover } = c;
+        Char { text, prob, span: [span_start, span_end], imprint_cover }
     }
 }
 
 impl From<&LineFlags> for pb::LineFlags {
     fn from(flags: &LineFlags) -> Self {
-        let LineFlags { cut, cut_end, seal_ring, imprint_cover, lengthened, second_opinion } = flags;
-        let cut_end = match cut_end {
-            None => pb::LineEnd::Unspecified,
-            Some(LineEnd::Start) => pb::LineEnd::Start,
-            Some(LineEnd::End) => pb::LineEnd::End,
-        };
+        let LineFlags { cut, cut_end, paper_to_edge, seal_ring, imprint_cover, lengthened, lifted, second_opinion } =
+            flags;
         pb::LineFlags {
             cut: *cut,
-            cut_end: cut_end.into(),
+            cut_end: line_end_to_pb(*cut_end).into(),
             seal_ring: *seal_ring,
             imprint_cover: *imprint_cover,
             lengthened: *lengthened,
             second_opinion: second_opinion.clone(),
+            paper_to_edge_start: paper_to_edge[0],
+            paper_to_edge_end: paper_to_edge[1],
+            lifted: *lifted,
         }
     }
 }
 
 impl From<pb::LineFlags> for LineFlags {
     fn from(flags: pb::LineFlags) -> Self {
-        let pb::LineFlags { cut, cut_end, seal_ring, imprint_cover, lengthened, second_opinion } = flags;
-        let cut_end = match pb::LineEnd::try_from(cut_end) {
-            Ok(pb::LineEnd::Start) => Some(LineEnd::Start),
-            Ok(pb::LineEnd::End) => Some(LineEnd::End),
-            Ok(pb::LineEnd::Unspecified) | Err(_) => None,
-        };
-        LineFlags { cut, cut_end, seal_ring, imprint_cover, lengthened, second_opinion }
+        let pb::LineFlags {
+            cut,
+            cut_end,
+            seal_ring,
+            imprint_cover,
+            lengthened,
+            second_opinion,
+            paper_to_edge_start,
+            paper_to_edge_end,
+            lifted,
+        } = flags;
+        let cut_end = line_end_from_pb(cut_end);
+        let paper_to_edge = [paper_to_edge_start, paper_to_edge_end];
+        LineFlags { cut, cut_end, paper_to_edge, seal_ring, imprint_cover, lengthened, lifted, second_opinion }
     }
 }
 
@@ -435,9 +494,26 @@ same_fields!(Timings {
     recognise,
     model,
     second_look,
+    under_imprint,
     second_opinion,
     total,
 });
+
+fn line_end_to_pb(end: Option<LineEnd>) -> pb::LineEnd {
+    match end {
+        None => pb::LineEnd::Unspecified,
+        Some(LineEnd::Start) => pb::LineEnd::Start,
+        Some(LineEnd::End) => pb::LineEnd::End,
+    }
+}
+
+fn line_end_from_pb(end: i32) -> Option<LineEnd> {
+    match pb::LineEnd::try_from(end) {
+        Ok(pb::LineEnd::Start) => Some(LineEnd::Start),
+        Ok(pb::LineEnd::End) => Some(LineEnd::End),
+        Ok(pb::LineEnd::Unspecified) | Err(_) => None,
+    }
+}
 
 fn span([start, end]: [usize; 2]) -> pb::Span {
     pb::Span { start: start as u64, end: end as u64 }
@@ -471,19 +547,27 @@ mod tests {
             quad: Some([[0.0, 1.0], [2.0, 1.0], [2.0, 3.0], [0.0, 3.0]]),
             confidence: 0.5,
             tolerated: false,
+            evidence: vec![
+                Evidence::PaperToEdge { end: LineEnd::Start, line_heights: 3.5 },
+                Evidence::Room { room: 0.5, needed: 2.0 },
+                Evidence::Imprint { cover: 0.75 },
+            ],
         };
         let line = Line {
             text: "村民".into(),
             score: 0.9,
             quad: [[0.0, 1.0], [2.0, 1.0], [2.0, 3.0], [0.0, 3.0]],
-            chars: vec![Char { text: "村".into(), prob: 0.9, span: [0.0, 0.5] }],
+            chars: vec![Char { text: "村".into(), prob: 0.9, span: [0.0, 0.5], imprint_cover: 0.25 }],
             flags: LineFlags {
                 cut: true,
                 cut_end: Some(LineEnd::End),
                 second_opinion: Some("v4_rec".into()),
+                paper_to_edge: [None, Some(2.5)],
+                lifted: true,
                 ..Default::default()
             },
             steps: Vec::new(),
+            seal_ink: Vec::new(),
         };
         let reread = Reread { line: 0, read: "十".into(), approved: "一".into(), approved_span: [1, 2], loss: 2.5 };
         let report = Report {
@@ -495,6 +579,7 @@ mod tests {
             },
             verdict: Verdict {
                 outcome: Outcome::Mismatch,
+                reason: None,
                 similarity: 0.75,
                 coverage: 0.5,
                 covered_span: Some([0, 9]),
