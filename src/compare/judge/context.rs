@@ -7,15 +7,7 @@ use crate::compare::critical::{bears_value, swappable};
 use crate::compare::observed::Observed;
 use crate::compare::policy::Policy;
 use crate::compare::verdict::{Finding, FindingKind};
-use crate::read::geometry::{line_height, text_direction};
-use crate::read::page::{LineEnd, Quad};
-
-/// A line ending this many line heights short of the text block's edge still ends at it:
-/// the last character of a full line falls anywhere within about two characters of it.
-const MARGIN_SLACK: f32 = 1.5;
-
-/// Lines whose directions' cosine exceeds this run the same way.
-const PARALLEL: f32 = 0.98;
+use crate::read::page::LineEnd;
 
 /// Everything the judgement reads.
 pub(super) struct Context<'a> {
@@ -40,23 +32,6 @@ impl Context<'_> {
             LineEnd::Start => start,
             LineEnd::End => finish,
         }
-    }
-
-    /// Whether `line` ends where the text block does: within [`MARGIN_SLACK`] line heights of
-    /// the farthest end, along its text, of the capture's lines running its way.
-    pub fn ends_at_margin(&self, line: usize) -> bool {
-        let quad = &self.obs.lines[line].quad;
-        let u = text_direction(quad);
-        let end = |q: &Quad| {
-            let m = [(q[1][0] + q[2][0]) / 2.0, (q[1][1] + q[2][1]) / 2.0];
-            m[0] * u[0] + m[1] * u[1]
-        };
-        let parallel = |q: &Quad| {
-            let v = text_direction(q);
-            v[0] * u[0] + v[1] * u[1] > PARALLEL
-        };
-        let farthest = self.obs.lines.iter().map(|l| &l.quad).filter(|q| parallel(q)).map(end).fold(f32::MIN, f32::max);
-        end(quad) >= farthest - MARGIN_SLACK * line_height(quad)
     }
 
     /// A value-bearing character the recogniser is sure of: read so, it is what is printed.

@@ -125,18 +125,6 @@ impl Segment<'_> {
         starts_line && paper && !cx.app.paragraph_break(j) && !hidden_before
     }
 
-    /// Whether the paper shows the run's missing text absent past the end of the line before
-    /// it: that line ends in mid-paragraph after blank paper reaching the frame's edge, short
-    /// of where the capture's other lines end (the text block's margin), so the paragraph's
-    /// next words would stand right there.
-    fn absent_after_line_end(&self, cx: &Context) -> bool {
-        let Some((before, j)) = self.before else { return false };
-        let ends_line = before + 1 == cx.obs.syms.len() || cx.line_of(before + 1) != cx.line_of(before);
-        let line = cx.line_of(before);
-        let paper = cx.obs.lines[line].flags.paper_to_edge[1].is_some();
-        ends_line && paper && !cx.app.paragraph_break(j + 1) && !cx.ends_at_margin(line)
-    }
-
     /// Books the run's difference; returns how many steps differ.
     fn judge(
         &self,
@@ -186,7 +174,7 @@ impl Segment<'_> {
         let within_line =
             matches!((self.before, self.after), (Some((a, _)), Some(b)) if cx.line_of(a) == cx.line_of(b));
         let cut_end = self.at_cut_end(cx, excused);
-        let absent = self.absent_before_next_line(cx) || self.absent_after_line_end(cx);
+        let absent = self.absent_before_next_line(cx);
         let last_j = self.before.map(|(_, j)| j);
         let mut shown = Shown { obs: Vec::new(), app: None, last_j, steps: 0, critical: false, weight: 0.0 };
         for &op in self.ops {
