@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::decode::Alpha;
+use crate::runtime::backend::{Backend, Execution, Executions, Precision};
 use crate::runtime::config::RuntimeConfig;
 use crate::runtime::pool::PoolConfig;
 
@@ -256,7 +257,14 @@ impl EngineConfig {
             cls: ClsConfig { enabled: true, batch: 6, thresh: 0.9 },
             rec: RecConfig { batch: 6, score_thresh: 0.5 },
             orient: OrientConfig { page_level: false, deskew_above: 3.0, retry_below: 0.5, retry_lines: 3 },
-            runtime: RuntimeConfig { intra_threads: 0, inter_threads: 0, arena: false, memory_pattern: true },
+            runtime: RuntimeConfig {
+                intra_threads: 0,
+                inter_threads: 0,
+                arena: false,
+                memory_pattern: true,
+                spinning: true,
+                executions: Executions::all(Execution { backend: Backend::Cpu, precision: Precision::F32 }),
+            },
         }
     }
 }

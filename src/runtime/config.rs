@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::backend::Executions;
+
 /// ONNX Runtime settings, passed to every session explicitly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeConfig {
@@ -14,6 +16,10 @@ pub struct RuntimeConfig {
     pub arena: bool,
     /// Memory-pattern planning, which pays off only when shapes repeat.
     pub memory_pattern: bool,
+    /// Whether ONNX Runtime's intra-op threads spin while waiting for work.
+    pub spinning: bool,
+    /// Where each model role runs, and in what precision.
+    pub executions: Executions,
 }
 
 impl RuntimeConfig {

@@ -21,11 +21,13 @@ use std::time::{Duration, Instant};
 
 use ndarray::{Array4, ArrayD};
 use ort::environment::Environment;
+use ort::ep::ArbitrarilyConfigurableExecutionProvider;
 use ort::session::{Session, builder::GraphOptimizationLevel};
 use ort::value::TensorRef;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::backend::{Backend, Execution, Library, Precision, Role};
 use super::config::RuntimeConfig;
 use super::dictionary::Dictionary;
 
@@ -56,6 +58,12 @@ pub enum ModelError {
     DictionarySource { set: String, source: DictionarySourceError },
     #[error("{model} model")]
     Session { model: &'static str, source: ort::Error },
+    /// One library per process: a configuration that needs OpenVINO cannot follow one that
+    /// loaded the CPU-only library.
+    #[error(
+        "the openvino backend needs the onnxruntime-openvino library, but this process loaded {loaded}; run it in a process of its own"
+    )]
+    OtherRuntime { loaded: String },
 }
 
 /// Why the ONNX Runtime library could not be loaded.
@@ -100,6 +108,18 @@ struct OpinionEntry {
 struct FileEntry {
     path: PathBuf,
     sha256: String,
+    /// The wheel it comes from (`package`: `name==version`).
+    #[serde(default, deserialize_with = "package_of")]
+    source: String,
+}
+
+/// A file's wheel, from its `source` entry.
+fn package_of<'de, D: serde::Deserializer<'de>>(source: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    struct Source {
+        package: String,
+    }
+    Ok(Source::deserialize(source)?.package)
 }
 
 /// Where a recognition model's characters come from.
@@ -219,9 +239,9 @@ impl ModelSet {
 
     /// Create a fresh set of sessions for one worker.
     pub fn sessions(&self, runtime: &RuntimeConfig, threads: usize) -> Result<Sessions, ModelError> {
-        let det = session(runtime, threads, "det", &self.det)?;
-        let cls = session(runtime, threads, "cls", &self.cls)?;
-        let rec = session(runtime, threads, "rec", &self.rec.model)?;
+        let det = session(runtime, threads, Role::Det, "det", &self.det)?;
+        let cls = session(runtime, threads, Role::Cls, "cls", &self.cls)?;
+        let rec = session(runtime, threads, Role::Rec, "rec", &self.rec.model)?;
         let dictionary = Arc::new(self.dictionary(&rec, &self.rec)?);
         Ok(Sessions { det: Model::new(det), cls: Model::new(cls), rec: Model::new(rec), dictionary })
     }
@@ -237,7 +257,7 @@ impl ModelSet {
         self.opinions
             .iter()
             .map(|files| {
-                let rec = session(runtime, threads, "second opinion's rec", &files.model)?;
+                let rec = session(runtime, threads, Role::Opinions, "second opinion's rec", &files.model)?;
                 let dictionary = Arc::new(self.dictionary(&rec, files)?);
                 Ok(Recogniser { rec: Model::new(rec), dictionary })
             })
@@ -266,8 +286,16 @@ impl ModelSet {
     }
 }
 
-fn session(runtime: &RuntimeConfig, threads: usize, model: &'static str, path: &Path) -> Result<Session, ModelError> {
-    session_builder(environment()?, runtime, threads)
+fn session(
+    runtime: &RuntimeConfig,
+    threads: usize,
+    role: Role,
+    model: &'static str,
+    path: &Path,
+) -> Result<Session, ModelError> {
+    let executions = runtime.executions.effective();
+    let env = environment(executions.library())?;
+    session_builder(env, runtime, executions.get(role), threads)
         .and_then(|mut builder| builder.commit_from_file(path))
         .map_err(|source| ModelError::Session { model, source })
 }
@@ -275,13 +303,27 @@ fn session(runtime: &RuntimeConfig, threads: usize, model: &'static str, path: &
 fn session_builder(
     env: &Environment,
     runtime: &RuntimeConfig,
+    execution: Execution,
     threads: usize,
 ) -> ort::Result<ort::session::builder::SessionBuilder> {
-    let cpu = ort::ep::CPU::default().with_arena_allocator(runtime.arena).build();
+    let provider = match execution.backend {
+        Backend::Cpu => ort::ep::CPU::default().with_arena_allocator(runtime.arena).build(),
+        Backend::OpenVino => {
+            let mut openvino = ort::ep::OpenVINO::default().with_device_type("CPU").with_num_threads(threads);
+            if execution.precision == Precision::Bf16 {
+                openvino =
+                    openvino.with_arbitrary_config("load_config", r#"{"CPU":{"INFERENCE_PRECISION_HINT":"bf16"}}"#);
+            }
+            openvino.build()
+        }
+    };
+    // Without it, a provider that cannot take the model falls back to the CPU provider
+    // silently, and a result would name a backend it did not run on.
     let mut builder = Session::builder(env)?
         .with_optimization_level(GraphOptimizationLevel::All)?
         .with_memory_pattern(runtime.memory_pattern)?
-        .with_execution_providers([cpu])?;
+        .with_intra_op_spinning(runtime.spinning)?
+        .with_execution_providers([provider.error_on_failure()])?;
     builder = builder.with_intra_threads(threads)?;
     if runtime.inter_threads > 0 {
         builder = builder.with_inter_threads(runtime.inter_threads)?;
@@ -289,30 +331,71 @@ fn session_builder(
     Ok(builder)
 }
 
-/// The path of the ONNX Runtime library: `SEALCHECK_ORT_LIB` if set, else the one
-/// `models/runtime.json` names.
-pub fn runtime_library() -> Result<PathBuf, ModelError> {
+/// The path of the ONNX Runtime library `library`, and what provenance calls it:
+/// `SEALCHECK_ORT_LIB` if set, else the one `models/runtime.json` names, with the files it
+/// loads beside itself verified too.
+pub fn runtime_library(library: Library) -> Result<(PathBuf, String), ModelError> {
     if let Some(path) = std::env::var_os("SEALCHECK_ORT_LIB") {
-        return Ok(path.into());
+        let path = PathBuf::from(path);
+        let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        return Ok((path, name));
     }
     let root = bundled_models_root();
     let manifest = read_manifest(&root.join("runtime.json"))?;
-    let entry = manifest
-        .files
-        .get("runtime")
-        .ok_or_else(|| ModelError::Manifest { path: root.join("runtime.json"), problem: "no `runtime` file".into() })?;
-    verified(&root, entry)
+    let entry = manifest.files.get(library.entry()).ok_or_else(|| ModelError::Manifest {
+        path: root.join("runtime.json"),
+        problem: format!("no `{}` file", library.entry()),
+    })?;
+    let beside = format!("{}.", library.entry());
+    for (_, companion) in manifest.files.iter().filter(|(name, _)| name.starts_with(&beside)) {
+        verified(&root, companion)?;
+    }
+    Ok((verified(&root, entry)?, entry.source.clone()))
 }
 
-/// The process-wide ONNX Runtime environment, loaded once from [`runtime_library`].
-fn environment() -> Result<&'static Environment, ModelError> {
-    static ENV: OnceLock<Result<Environment, Arc<RuntimeError>>> = OnceLock::new();
-    let loaded = ENV.get_or_init(|| {
-        let path = runtime_library().map_err(RuntimeError::Manifest)?;
-        let builder = ort::init_from(&path).map_err(|source| RuntimeError::Library { path: path.clone(), source })?;
-        Ok(builder.with_name("sealcheck").build().map_err(RuntimeError::Environment)?)
+/// The ONNX Runtime library this process loaded: which one, and its wheel and version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadedRuntime {
+    pub library: Library,
+    /// Its wheel and version (`onnxruntime-openvino==1.24.1`), or its file name when
+    /// `SEALCHECK_ORT_LIB` chose it.
+    pub name: String,
+}
+
+static ENV: OnceLock<(LoadedRuntime, Result<Environment, Arc<RuntimeError>>)> = OnceLock::new();
+
+/// Load the ONNX Runtime library `library` unless one is loaded already, and say which one
+/// the process runs on. A process that will run several configurations (an evaluation's
+/// candidates) calls this first with the library that serves them all.
+pub fn load_runtime(library: Library) -> Result<&'static LoadedRuntime, ModelError> {
+    let (loaded, env) = ENV.get_or_init(|| {
+        let (path, name) = match runtime_library(library) {
+            Ok(found) => found,
+            Err(e) => {
+                return (LoadedRuntime { library, name: String::new() }, Err(Arc::new(RuntimeError::Manifest(e))));
+            }
+        };
+        let env = ort::init_from(&path)
+            .map_err(|source| Arc::new(RuntimeError::Library { path: path.clone(), source }))
+            .and_then(|builder| {
+                builder.with_name("sealcheck").build().map_err(|e| Arc::new(RuntimeError::Environment(e)))
+            });
+        (LoadedRuntime { library, name }, env)
     });
-    loaded.as_ref().map_err(|e| ModelError::Runtime(Arc::clone(e)))
+    env.as_ref().map(|_| loaded).map_err(|e| ModelError::Runtime(Arc::clone(e)))
+}
+
+/// The process-wide ONNX Runtime environment, on a library that can run `library`'s
+/// providers: the OpenVINO library also runs the CPU provider, not the other way round.
+fn environment(library: Library) -> Result<&'static Environment, ModelError> {
+    let loaded = load_runtime(library)?;
+    if library == Library::OpenVino && loaded.library != library {
+        return Err(ModelError::OtherRuntime { loaded: loaded.name.clone() });
+    }
+    match &ENV.get().expect("load_runtime initialised it").1 {
+        Ok(env) => Ok(env),
+        Err(e) => Err(ModelError::Runtime(Arc::clone(e))),
+    }
 }
 
 /// One worker's ONNX sessions and the dictionary that goes with its rec model.

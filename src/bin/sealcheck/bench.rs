@@ -69,7 +69,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let split = split_items(&args.cases)?;
     let real = real_items(&args.eval_real)?;
     let set = args.engine.model_set()?;
-    let config = args.engine.config();
+    let config = args.engine.config()?;
     let pool = args.engine.pool()?;
     let threads = config.runtime.threads_per_session(pool.workers());
     println!(

@@ -19,6 +19,7 @@ use anyhow::Context;
 use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 use sealcheck::input::read_input;
+use sealcheck::runtime::backend::{BF16_FALLBACK, bf16_native};
 use sealcheck::runtime::pool::{Pool, PoolConfig};
 use sealcheck::{Engine, EngineConfig, ModelSet, Page, Profile, VerifierConfig};
 
@@ -72,6 +73,17 @@ struct EngineArgs {
     /// cost of about 2 points of verdict accuracy there. Off by default.
     #[arg(long, env = "SEALCHECK_SURVEY_SIDE", value_name = "PX")]
     survey_side: Option<u32>,
+    /// Where the models run: `cpu` (ONNX Runtime's CPU provider) or `openvino`, for every
+    /// role, or per role as `det=openvino,rec=cpu` (roles: det, cls, rec, opinions). Any
+    /// role on openvino loads the onnxruntime-openvino library for the whole process.
+    /// Default: the profile's.
+    #[arg(long, env = "SEALCHECK_BACKEND", value_name = "SETTING")]
+    backend: Option<String>,
+    /// The models' precision: `f32` or `bf16` (openvino only), for every role or per role
+    /// as `det=f32,rec=bf16`. bf16 on a CPU without AVX512-BF16 or AMX runs f32, with a
+    /// warning. Default: the profile's.
+    #[arg(long, env = "SEALCHECK_PRECISION", value_name = "SETTING")]
+    precision: Option<String>,
 }
 
 impl EngineArgs {
@@ -81,7 +93,7 @@ impl EngineArgs {
     }
 
     /// The profile's settings with this command line's overrides.
-    fn config(&self) -> EngineConfig {
+    fn config(&self) -> anyhow::Result<EngineConfig> {
         let mut config = EngineConfig::new(self.profile);
         if let Some(threads) = self.threads {
             config.runtime.intra_threads = threads;
@@ -89,7 +101,18 @@ impl EngineArgs {
         if let Some(side) = self.survey_side {
             config.det.survey_side = Some(side);
         }
-        config
+        let executions = &mut config.runtime.executions;
+        if let Some(backend) = &self.backend {
+            executions.set_backends(backend).context("--backend")?;
+        }
+        if let Some(precision) = &self.precision {
+            executions.set_precisions(precision).context("--precision")?;
+        }
+        executions.check()?;
+        if executions.wants_bf16() && !bf16_native() {
+            eprintln!("warning: {BF16_FALLBACK}");
+        }
+        Ok(config)
     }
 
     /// The profile's workers, or `--workers`.
@@ -103,14 +126,14 @@ impl EngineArgs {
 
     /// A verifier: with the profile's workers for many captures, or one engine with every
     /// core (unless `--threads` says otherwise) for a single one.
-    fn verifier_config(&self, single: bool) -> VerifierConfig {
+    fn verifier_config(&self, single: bool) -> anyhow::Result<VerifierConfig> {
         let pool = if single { PoolConfig { workers: 1, queue: 1 } } else { self.pool_config() };
-        VerifierConfig { engine: self.config(), pool, ..VerifierConfig::new(self.profile) }
+        Ok(VerifierConfig { engine: self.config()?, pool, ..VerifierConfig::new(self.profile) })
     }
 
     /// Engines for many images, each owning its sessions and sharing the cores.
     fn pool(&self) -> anyhow::Result<Pool<Engine>> {
-        Ok(Engine::pool(&self.model_set()?, &self.config(), &self.pool_config())?)
+        Ok(Engine::pool(&self.model_set()?, &self.config()?, &self.pool_config())?)
     }
 }
 

@@ -67,12 +67,12 @@ impl ServeArgs {
 
     /// The profile's workers with this command line's overrides. The verifier's own queue
     /// holds one job a worker: the service's two queues (`--queue`) are where work waits.
-    fn verifier_config(&self) -> VerifierConfig {
-        let mut config = self.engine.verifier_config(false);
+    fn verifier_config(&self) -> anyhow::Result<VerifierConfig> {
+        let mut config = self.engine.verifier_config(false)?;
         let workers = config.pool.workers();
         config.pool = PoolConfig { workers, queue: workers };
         config.engine.limits.max_pixels = self.max_image_pixels;
-        config
+        Ok(config)
     }
 }
 
@@ -82,7 +82,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let verifier = args.verifier_config();
+    let verifier = args.verifier_config()?;
     let queue = if args.queue > 0 { args.queue } else { 2 * verifier.pool.workers() };
     let font = annotate::find_font(args.font.as_deref())?;
     let config = ServeConfig { models: args.engine.model_set()?, verifier, limits: args.limits(), queue, font };

@@ -124,7 +124,7 @@ fn verify_one(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         Some(_) => annotate::find_font(args.font.as_deref())?,
         None => None,
     };
-    let config = args.engine.verifier_config(true);
+    let config = args.engine.verifier_config(true)?;
     let verifier = Verifier::start(args.engine.model_set()?, config.clone())?;
     let report =
         verifier.verify(Request::new(image.clone(), approved)).with_context(|| image_path.display().to_string())?;
@@ -160,7 +160,7 @@ pub(crate) fn print_report(report: &Report, image: &Path, json: bool, colour: Co
 /// and the run goes on.
 fn verify_manifest(args: &VerifyArgs, path: &Path) -> anyhow::Result<Status> {
     let manifest = Manifest::read(path)?;
-    let verifier = Verifier::start(args.engine.model_set()?, args.engine.verifier_config(false))?;
+    let verifier = Verifier::start(args.engine.model_set()?, args.engine.verifier_config(false)?)?;
     // Jobs are read and queued ahead of the one printed next, as far as the workers and
     // their queue allow; the queue's room is the back-pressure.
     let jobs = manifest.lines.iter().map(|(n, line)| submit(&verifier, &manifest, *n, line));
