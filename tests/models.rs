@@ -3,8 +3,41 @@
 mod common;
 
 use common::{eval_real, repo};
+use sealcheck::read::crop::crop_lines;
+use sealcheck::read::decode::decode;
+use sealcheck::read::recognise::{Fill, WIDTH_BUCKETS, bucket, read_at};
 use sealcheck::runtime::models::ModelError;
 use sealcheck::{Engine, EngineConfig, ModelSet, Profile};
+
+/// Padding a line to a wider bucket with its own background must not change what is read:
+/// the engine pads every line to a fixed width so that OpenVINO meets few shapes.
+#[test]
+fn a_lines_reading_does_not_depend_on_its_width_bucket_beyond_the_padding() {
+    let config = EngineConfig::new(Profile::Default);
+    let set = common::bundled_set(Profile::Default);
+    let mut engine = Engine::new(set.clone(), config.clone()).unwrap();
+    let bytes = std::fs::read(repo().join("testdata/samples/capture.jpg")).unwrap();
+    let image = decode(&bytes, config.limits.max_pixels, config.page.alpha).unwrap();
+    let quads: Vec<_> = engine.read(&image).unwrap().lines.iter().map(|line| line.quad).collect();
+    let mut sessions = set.sessions(&config.runtime, 1).unwrap();
+    let mut compared = 0;
+    for crop in crop_lines(&image, &quads) {
+        let own = bucket((48.0 * crop.image.width() as f32 / crop.image.height() as f32).ceil() as u32);
+        let mut read_at_width = |width| {
+            read_at(&mut sessions.rec, &sessions.dictionary, &[&crop.image], width, Fill::Background).unwrap().remove(0)
+        };
+        let base = read_at_width(own);
+        assert!(!base.text.is_empty(), "a line of the sample reads as nothing at width {own}");
+        for width in WIDTH_BUCKETS.into_iter().filter(|&w| w > own).take(2) {
+            let wider = read_at_width(width);
+            // The text is the reading; its mean probability moves a little with the padding
+            // (0.90 at 320 px, 0.84 at 640 px for the sample's short date line).
+            assert_eq!(wider.text, base.text, "at width {width}, against its own bucket {own}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 6, "only {compared} readings compared");
+}
 
 #[test]
 fn the_ppocr_v5_set_loads_with_its_file_dictionary_and_reads() {

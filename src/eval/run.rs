@@ -11,16 +11,18 @@ use std::time::Instant;
 
 use crate::compare::{Outcome, Policy, PolicyOverrides, Verdict};
 use crate::eval::samples::Sample;
-use crate::read::Profile;
 use crate::read::page::{Line, Page};
+use crate::read::{EngineConfig, Profile};
+use crate::runtime::backend::ExecutionError;
 use crate::runtime::models::ModelSet;
 use crate::runtime::pool::ahead;
 use crate::verify::{Request, Verifier, VerifierConfig};
 
 /// A candidate as `--candidate NAME=SPEC` names it. SPEC is a comma-separated list of
 /// `key=value`: `models=DIR` (default: the profile's bundled set), `profile=default|reference`
-/// (default `default`), `backend=cpu` (the only one yet), `policy.FIELD=VALUE` for any
-/// policy threshold (looser ones included).
+/// (default `default`), `backend=` and `precision=` as the engine flags take them (per role
+/// joined by `+`: `precision=det=f32+rec=bf16`), `policy.FIELD=VALUE` for any policy
+/// threshold (looser ones included).
 #[derive(Debug, Clone)]
 pub struct CandidateSpec {
     pub name: String,
@@ -28,7 +30,16 @@ pub struct CandidateSpec {
     pub spec: String,
     pub models: Option<PathBuf>,
     pub profile: Profile,
+    /// `backend=` and `precision=` settings, applied in order over the profile's.
+    pub executions: Vec<(ExecutionKey, String)>,
     pub policy: PolicyOverrides,
+}
+
+/// Which execution setting a candidate's key sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionKey {
+    Backend,
+    Precision,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +63,7 @@ impl FromStr for CandidateSpec {
             spec: spec.to_owned(),
             models: None,
             profile: Profile::Default,
+            executions: Vec::new(),
             policy: PolicyOverrides::default(),
         };
         let mut policy = serde_json::Map::new();
@@ -60,8 +72,8 @@ impl FromStr for CandidateSpec {
             match key {
                 "models" => candidate.models = Some(value.into()),
                 "profile" => candidate.profile = value.parse().map_err(|e| fail(format!("{e}")))?,
-                "backend" if value == "cpu" => {}
-                "backend" => return Err(fail(format!("backend `{value}` is not available: use cpu"))),
+                "backend" => candidate.executions.push((ExecutionKey::Backend, value.to_owned())),
+                "precision" => candidate.executions.push((ExecutionKey::Precision, value.to_owned())),
                 _ => match key.strip_prefix("policy.") {
                     Some(field) => {
                         let value =
@@ -73,6 +85,7 @@ impl FromStr for CandidateSpec {
             }
         }
         candidate.policy = serde_json::from_value(policy.into()).map_err(|e| fail(format!("policy: {e}")))?;
+        candidate.engine_config().map_err(|e| fail(e.to_string()))?;
         Ok(candidate)
     }
 }
@@ -84,9 +97,24 @@ impl CandidateSpec {
         Ok(ModelSet::open(&dir)?)
     }
 
+    /// The profile's engine settings with this candidate's backends and precisions.
+    pub fn engine_config(&self) -> Result<EngineConfig, ExecutionError> {
+        let mut config = EngineConfig::new(self.profile);
+        let executions = &mut config.runtime.executions;
+        for (key, value) in &self.executions {
+            match key {
+                ExecutionKey::Backend => executions.set_backends(value)?,
+                ExecutionKey::Precision => executions.set_precisions(value)?,
+            }
+        }
+        executions.check()?;
+        Ok(config)
+    }
+
     /// A verifier for this candidate: the profile's workers unless `workers` says otherwise.
     pub fn verifier(&self, workers: Option<usize>) -> crate::error::Result<Verifier> {
         let mut config = VerifierConfig::new(self.profile);
+        config.engine = self.engine_config().expect("checked when the candidate was parsed");
         config.policy = Policy::for_evaluation(&self.policy)?;
         if let Some(workers) = workers {
             config.pool.workers = workers;

@@ -3,7 +3,7 @@
 use image::RgbImage;
 
 use crate::read::config::ClsConfig;
-use crate::read::imaging::{batches_by_aspect, pack_lines};
+use crate::read::imaging::{Fill, batches_by_aspect, pack_lines};
 use crate::runtime::models::Model;
 
 const HEIGHT: u32 = 48;
@@ -23,7 +23,7 @@ pub fn classify(model: &mut Model, crops: &[RgbImage], config: &ClsConfig) -> or
     let mut directions = vec![Direction { flipped: false, score: 0.0 }; crops.len()];
     for batch in batches_by_aspect(crops, config.batch) {
         let members: Vec<&RgbImage> = batch.iter().map(|&i| &crops[i]).collect();
-        let (input, _) = pack_lines(&members, HEIGHT, WIDTH);
+        let (input, _) = pack_lines(&members, HEIGHT, WIDTH, Fill::Grey);
         let output = model.run(&input)?;
         for (row, &index) in output.outer_iter().zip(&batch) {
             let (up, down) = (row[[0]], row[[1]]);
@@ -31,6 +31,16 @@ pub fn classify(model: &mut Model, crops: &[RgbImage], config: &ClsConfig) -> or
         }
     }
     Ok(directions)
+}
+
+/// Run `model` once at every batch size up to `batch`, the only shapes it meets, so that
+/// no request pays for a first run at one of them.
+pub fn warm_up(model: &mut Model, batch: usize) -> ort::Result<()> {
+    for n in 1..=batch.max(1) {
+        model.run(&ndarray::Array4::zeros((n, 3, HEIGHT as usize, WIDTH as usize)))?;
+    }
+    model.take_spent();
+    Ok(())
 }
 
 /// Per-line decisions, as the reference takes them: a crop is turned when the classifier

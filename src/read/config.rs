@@ -160,6 +160,12 @@ pub struct ClsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecConfig {
     pub batch: usize,
+    /// On OpenVINO, pad each batch to the next of a fixed set of widths, with the crop's own
+    /// background (`recognise::WIDTH_BUCKETS`), so that a run meets a dozen shapes, each
+    /// warmed at start, and not one per line width. Off, and always on the CPU provider
+    /// (which runs a new shape as fast as a known one): as wide as the widest crop, padded
+    /// grey.
+    pub width_buckets: bool,
     /// Lines whose mean character probability is below this are dropped.
     pub score_thresh: f32,
 }
@@ -206,7 +212,7 @@ impl EngineConfig {
                 // session, recognition took 250 ms a page against 392 at batch 6, and a
                 // line is no longer padded to its batch-mates' width, so its reading does
                 // not depend on them (tune recall 0.9771 -> 0.9777, no bucket lower).
-                rec: RecConfig { batch: 1, ..reference.rec },
+                rec: RecConfig { batch: 1, width_buckets: true, ..reference.rec },
                 // No survey (`--survey-side` turns it on), because it costs verdicts. On tune
                 // (224 captures through `verify --manifest`, two workers) a survey at a long
                 // side of at most 960 took detection from 1148 to 458 ms a page and the run
@@ -255,7 +261,7 @@ impl EngineConfig {
                 text_height: 0.0,
             },
             cls: ClsConfig { enabled: true, batch: 6, thresh: 0.9 },
-            rec: RecConfig { batch: 6, score_thresh: 0.5 },
+            rec: RecConfig { batch: 6, score_thresh: 0.5, width_buckets: false },
             orient: OrientConfig { page_level: false, deskew_above: 3.0, retry_below: 0.5, retry_lines: 3 },
             runtime: RuntimeConfig {
                 intra_threads: 0,

@@ -3,6 +3,7 @@
 //! [`Engine`] owns one worker's sessions and only composes the stage functions, which
 //! are public on their own so that a service can schedule them itself.
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use image::RgbImage;
@@ -16,9 +17,10 @@ use super::frame::frame_flags;
 use super::imaging::{aspect, crop_quad};
 use super::page::{Line, LineFlags, Page, Quad, Timings};
 use super::prepare::Prepared;
-use super::recognise::{Reading, recognise};
+use super::recognise::{self, Reading, recognise};
 use super::{imprint, join, orient};
 use crate::error::{Error, Result};
+use crate::runtime::backend::Backend;
 use crate::runtime::dictionary::Dictionary;
 use crate::runtime::models::{Model, ModelError, ModelSet, Recogniser, Sessions};
 use crate::runtime::pool::{Pool, PoolConfig};
@@ -46,8 +48,28 @@ impl Engine {
 
     /// One of `engines` engines that run at once, sharing the cores among them.
     pub fn sharing(models: ModelSet, config: EngineConfig, engines: usize) -> Result<Self, ModelError> {
-        let sessions = models.sessions(&config.runtime, config.runtime.threads_per_session(engines))?;
+        let mut sessions = models.sessions(&config.runtime, config.runtime.threads_per_session(engines))?;
+        let warm = |model: &'static str| move |source| ModelError::Session { model, source };
+        if sessions.cls.execution().backend == Backend::OpenVino && config.cls.enabled {
+            classify::warm_up(&mut sessions.cls, config.cls.batch).map_err(warm("cls"))?;
+        }
+        if sessions.rec.execution().backend == Backend::OpenVino && config.rec.width_buckets {
+            recognise::warm_up(&mut sessions.rec, config.limits.max_rec_width).map_err(warm("rec"))?;
+        }
         Ok(Self { config, models, sessions })
+    }
+
+    /// Warm the second opinions' recognisers at every width bucket when they run on
+    /// OpenVINO, whose first run at a shape is slow; the CPU provider needs no warming.
+    pub fn warm_opinions(&self, opinions: &mut [Recogniser]) -> Result<(), ModelError> {
+        if !self.config.rec.width_buckets {
+            return Ok(());
+        }
+        for recogniser in opinions.iter_mut().filter(|r| r.rec.execution().backend == Backend::OpenVino) {
+            recognise::warm_up(&mut recogniser.rec, self.config.limits.max_rec_width)
+                .map_err(|source| ModelError::Session { model: "second opinion's rec", source })?;
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -56,6 +78,12 @@ impl Engine {
 
     pub fn models(&self) -> &ModelSet {
         &self.models
+    }
+
+    /// The distinct input shapes each of its models has run since the last call, by role.
+    pub fn take_shapes(&mut self) -> [(&'static str, BTreeSet<[usize; 4]>); 3] {
+        let Sessions { det, cls, rec, .. } = &mut self.sessions;
+        [("det", det.take_shapes()), ("cls", cls.take_shapes()), ("rec", rec.take_shapes())]
     }
 
     /// Decode an encoded capture and read it.

@@ -6,7 +6,7 @@
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image};
 use image::{Rgb, RgbImage};
 use imageproc::geometric_transformations::Projection;
-use ndarray::{Array4, ArrayViewMut3};
+use ndarray::{Array4, ArrayViewMut3, Axis};
 
 use crate::read::page::{Point, Quad};
 
@@ -121,18 +121,49 @@ pub fn aspect(image: &RgbImage) -> f64 {
     f64::from(image.width()) / f64::from(image.height().max(1))
 }
 
+/// What fills a packed line's row beyond the crop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// 0.0, which after normalisation is mid-grey, as the reference pads.
+    Grey,
+    /// The crop's own border colour ([`edge_colour`]), so that the padding looks like more
+    /// of the line's paper and a reading depends on it as little as possible.
+    Background,
+}
+
 /// Pack line crops into one N×3×`height`×`width` tensor: each crop is resized to
-/// `height`, keeping its aspect ratio up to `width`, and the rest of its row is left at
-/// 0.0, which after normalisation is mid-grey. Also returns the width each crop filled.
-pub fn pack_lines(crops: &[&RgbImage], height: u32, width: u32) -> (Array4<f32>, Vec<u32>) {
+/// `height`, keeping its aspect ratio up to `width`, and the rest of its row is `fill`.
+/// Also returns the width each crop filled.
+pub fn pack_lines(crops: &[&RgbImage], height: u32, width: u32, fill: Fill) -> (Array4<f32>, Vec<u32>) {
     let mut tensor = Array4::<f32>::zeros((crops.len(), 3, height as usize, width as usize));
     let mut filled = Vec::with_capacity(crops.len());
-    for (slot, crop) in tensor.outer_iter_mut().zip(crops) {
+    for (mut slot, crop) in tensor.outer_iter_mut().zip(crops) {
         let fitted = ((f64::from(height) * aspect(crop)).ceil() as u32).clamp(1, width);
-        normalise_into(&resize(crop, fitted, height), slot);
+        let resized = resize(crop, fitted, height);
+        if fill == Fill::Background && fitted < width {
+            let colour = edge_colour(&resized);
+            for (channel, &value) in colour.0.iter().rev().enumerate() {
+                slot.index_axis_mut(Axis(0), channel).fill(f32::from(value) / 127.5 - 1.0);
+            }
+        }
+        normalise_into(&resized, slot);
         filled.push(fitted);
     }
     (tensor, filled)
+}
+
+/// The median colour of the image's border pixels, per channel.
+pub fn edge_colour(image: &RgbImage) -> Rgb<u8> {
+    let (w, h) = image.dimensions();
+    let mut border: Vec<[u8; 3]> = (0..w)
+        .flat_map(|x| [image.get_pixel(x, 0).0, image.get_pixel(x, h - 1).0])
+        .chain((0..h).flat_map(|y| [image.get_pixel(0, y).0, image.get_pixel(w - 1, y).0]))
+        .collect();
+    let mut channel = |c: usize| {
+        border.sort_unstable_by_key(|p| p[c]);
+        border[border.len() / 2][c]
+    };
+    Rgb([channel(0), channel(1), channel(2)])
 }
 
 /// The pixel at `p`, if it lies inside the image.

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use image::RgbImage;
 
 use super::config::{EngineConfig, PageConfig};
-use super::imaging::{blocks_of_32, resize};
+use super::imaging::{blocks_of_32, edge_colour, resize};
 use super::imprint;
 use super::page::Quad;
 
@@ -90,20 +90,6 @@ impl<'a> Prepared<'a> {
             ]
         })
     }
-}
-
-/// The median colour of the image's border pixels, per channel.
-pub fn edge_colour(image: &RgbImage) -> image::Rgb<u8> {
-    let (w, h) = image.dimensions();
-    let mut border: Vec<[u8; 3]> = (0..w)
-        .flat_map(|x| [image.get_pixel(x, 0).0, image.get_pixel(x, h - 1).0])
-        .chain((0..h).flat_map(|y| [image.get_pixel(0, y).0, image.get_pixel(w - 1, y).0]))
-        .collect();
-    let mut channel = |c: usize| {
-        border.sort_unstable_by_key(|p| p[c]);
-        border[border.len() / 2][c]
-    };
-    image::Rgb([channel(0), channel(1), channel(2)])
 }
 
 #[cfg(test)]

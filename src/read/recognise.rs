@@ -8,8 +8,10 @@ use image::RgbImage;
 use ndarray::ArrayView2;
 
 use crate::read::config::RecConfig;
+pub use crate::read::imaging::Fill;
 use crate::read::imaging::{aspect, batches_by_aspect, pack_lines};
 use crate::read::page::{Char, STEP_CANDIDATES, Step};
+use crate::runtime::backend::Backend;
 use crate::runtime::dictionary::Dictionary;
 use crate::runtime::models::Model;
 
@@ -17,6 +19,11 @@ use crate::runtime::models::Model;
 const HEIGHT: u32 = 48;
 /// Batches are at least this wide, as the reference's 3×48×320 input shape.
 const MIN_WIDTH: u32 = 320;
+/// The input widths a line is padded up to when [`RecConfig::width_buckets`] is on: steps
+/// of 160 px where most lines fall, 320 px above. OpenVINO runs a shape it has not seen
+/// about 15–25 ms slower the first time, and a page's lines come in every width; with
+/// these a run meets at most a dozen shapes, each warmed at start ([`warm_up`]).
+pub const WIDTH_BUCKETS: [u32; 12] = [320, 480, 640, 800, 960, 1280, 1600, 1920, 2240, 2560, 2880, 3072];
 
 /// What the recogniser read off one line crop; empty (nothing read, score 0) by default.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -86,7 +93,8 @@ pub fn ctc_decode(probs: ArrayView2<f32>, dictionary: &Dictionary, filled: f32) 
 }
 
 /// Recognise each crop, batched by aspect ratio. The batch is as wide as its widest crop
-/// (at least [`MIN_WIDTH`]) up to `max_width`; wider crops are squeezed to it.
+/// (at least [`MIN_WIDTH`]) up to `max_width`, where wider crops are squeezed, then padded
+/// up to its bucket when `config.width_buckets` says so and the model runs on OpenVINO.
 pub fn recognise(
     model: &mut Model,
     dictionary: &Dictionary,
@@ -94,23 +102,53 @@ pub fn recognise(
     config: &RecConfig,
     max_width: u32,
 ) -> Result<Vec<Reading>, RecogniseError> {
-    let mut readings = vec![None; crops.len()];
+    let mut readings = vec![Reading::default(); crops.len()];
     for batch in batches_by_aspect(crops, config.batch) {
         let members: Vec<&RgbImage> = batch.iter().map(|&i| &crops[i]).collect();
         let width = batch_width(&members, max_width);
-        let (input, filled) = pack_lines(&members, HEIGHT, width);
-        let output = model.run(&input)?;
-        let &[n, _, classes] = output.shape() else { return Err(RecogniseError::Shape(output.shape().to_vec())) };
-        if classes != dictionary.classes() {
-            return Err(RecogniseError::ClassMismatch { got: classes, expected: dictionary.classes() });
-        }
-        for (k, &index) in batch.iter().enumerate().take(n) {
-            let probs = output.index_axis(ndarray::Axis(0), k);
-            let probs = probs.into_dimensionality::<ndarray::Ix2>().expect("a 3-d output has 2-d rows");
-            readings[index] = Some(ctc_decode(probs, dictionary, filled[k] as f32 / width as f32));
+        let bucketed = config.width_buckets && model.execution().backend == Backend::OpenVino;
+        let (width, fill) = if bucketed { (bucket(width), Fill::Background) } else { (width, Fill::Grey) };
+        for (reading, index) in read_at(model, dictionary, &members, width, fill)?.into_iter().zip(batch) {
+            readings[index] = reading;
         }
     }
-    Ok(readings.into_iter().map(Option::unwrap_or_default).collect())
+    Ok(readings)
+}
+
+/// Read `crops` as one batch `width` wide, each padded with `fill`.
+pub fn read_at(
+    model: &mut Model,
+    dictionary: &Dictionary,
+    crops: &[&RgbImage],
+    width: u32,
+    fill: Fill,
+) -> Result<Vec<Reading>, RecogniseError> {
+    let (input, filled) = pack_lines(crops, HEIGHT, width, fill);
+    let output = model.run(&input)?;
+    let &[_, _, classes] = output.shape() else { return Err(RecogniseError::Shape(output.shape().to_vec())) };
+    if classes != dictionary.classes() {
+        return Err(RecogniseError::ClassMismatch { got: classes, expected: dictionary.classes() });
+    }
+    let rows = output.outer_iter().zip(filled).map(|(probs, filled)| {
+        let probs = probs.into_dimensionality::<ndarray::Ix2>().expect("a 3-d output has 2-d rows");
+        ctc_decode(probs, dictionary, filled as f32 / width as f32)
+    });
+    Ok(rows.collect())
+}
+
+/// The smallest bucket at least `width` wide; `width` itself beyond the last.
+pub fn bucket(width: u32) -> u32 {
+    WIDTH_BUCKETS.into_iter().find(|&b| b >= width).unwrap_or(width)
+}
+
+/// Run `model` once at every bucket up to `max_width` (batch 1), so that no request pays
+/// for a first run at one of them.
+pub fn warm_up(model: &mut Model, max_width: u32) -> ort::Result<()> {
+    for width in WIDTH_BUCKETS.into_iter().filter(|&w| w <= max_width.max(MIN_WIDTH)) {
+        model.run(&ndarray::Array4::zeros((1, 3, HEIGHT as usize, width as usize)))?;
+    }
+    model.take_spent();
+    Ok(())
 }
 
 /// The input width for a batch: fits its widest crop at [`HEIGHT`], at least
@@ -137,7 +175,7 @@ mod tests {
         assert_eq!(batch_width(&[&short, &long], 10_000), 2400);
         assert_eq!(batch_width(&[&short, &long], 960), 960, "the cap holds");
         let absurd = RgbImage::new(60_000, 1);
-        let (tensor, filled) = pack_lines(&[&absurd], HEIGHT, batch_width(&[&absurd], 3072));
+        let (tensor, filled) = pack_lines(&[&absurd], HEIGHT, batch_width(&[&absurd], 3072), Fill::Grey);
         assert_eq!(tensor.dim(), (1, 3, 48, 3072), "the tensor stays bounded");
         assert_eq!(filled, vec![3072]);
     }

@@ -154,12 +154,18 @@ impl Executions {
     /// Apply a backend setting: `openvino` for every role, or `det=openvino,rec=cpu` for
     /// the roles named.
     pub fn set_backends(&mut self, setting: &str) -> Result<(), ExecutionError> {
-        self.set_each(setting, |execution, value| Ok(execution.backend = value.parse()?))
+        self.set_each(setting, |execution, value| {
+            execution.backend = value.parse()?;
+            Ok(())
+        })
     }
 
     /// Apply a precision setting: `bf16` for every role, or `det=f32,rec=bf16`.
     pub fn set_precisions(&mut self, setting: &str) -> Result<(), ExecutionError> {
-        self.set_each(setting, |execution, value| Ok(execution.precision = value.parse()?))
+        self.set_each(setting, |execution, value| {
+            execution.precision = value.parse()?;
+            Ok(())
+        })
     }
 
     fn set_each(
@@ -238,8 +244,9 @@ pub fn bf16_native() -> bool {
     }
 }
 
-/// The ONNX Runtime library a process loads, by its entry in `models/runtime.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The ONNX Runtime library a process loads, by its entry in `models/runtime.json`;
+/// ordered by what it can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Library {
     /// `onnxruntime`'s: the CPU provider only.

@@ -15,6 +15,7 @@
 //! wrapped in a [`Model`] that keeps the time spent inside the runtime, which is what the
 //! pipeline's own overhead is measured against.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -27,7 +28,7 @@ use ort::value::TensorRef;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::backend::{Backend, Execution, Library, Precision, Role};
+use super::backend::{Backend, Execution, Executions, Library, Precision, Role};
 use super::config::RuntimeConfig;
 use super::dictionary::Dictionary;
 
@@ -242,8 +243,15 @@ impl ModelSet {
         let det = session(runtime, threads, Role::Det, "det", &self.det)?;
         let cls = session(runtime, threads, Role::Cls, "cls", &self.cls)?;
         let rec = session(runtime, threads, Role::Rec, "rec", &self.rec.model)?;
-        let dictionary = Arc::new(self.dictionary(&rec, &self.rec)?);
-        Ok(Sessions { det: Model::new(det), cls: Model::new(cls), rec: Model::new(rec), dictionary })
+        let dictionary = Arc::new(self.dictionary(&rec.session, &self.rec)?);
+        Ok(Sessions { det, cls, rec, dictionary })
+    }
+
+    /// How each of the set's model files runs under `executions`, by the file's role.
+    pub fn executions(&self, executions: &Executions) -> std::collections::BTreeMap<String, Execution> {
+        let roles = [("det", Role::Det), ("cls", Role::Cls), ("rec", Role::Rec)];
+        let opinions = self.second_opinion_roles().map(|role| (role, Role::Opinions));
+        roles.into_iter().chain(opinions).map(|(file, role)| (file.to_owned(), executions.get(role))).collect()
     }
 
     /// The roles of the rec files of the set's recognisers for second opinions, in the
@@ -258,8 +266,8 @@ impl ModelSet {
             .iter()
             .map(|files| {
                 let rec = session(runtime, threads, Role::Opinions, "second opinion's rec", &files.model)?;
-                let dictionary = Arc::new(self.dictionary(&rec, files)?);
-                Ok(Recogniser { rec: Model::new(rec), dictionary })
+                let dictionary = Arc::new(self.dictionary(&rec.session, files)?);
+                Ok(Recogniser { rec, dictionary })
             })
             .collect()
     }
@@ -292,11 +300,13 @@ fn session(
     role: Role,
     model: &'static str,
     path: &Path,
-) -> Result<Session, ModelError> {
+) -> Result<Model, ModelError> {
     let executions = runtime.executions.effective();
     let env = environment(executions.library())?;
-    session_builder(env, runtime, executions.get(role), threads)
+    let execution = executions.get(role);
+    session_builder(env, runtime, execution, threads)
         .and_then(|mut builder| builder.commit_from_file(path))
+        .map(|session| Model::new(session, execution))
         .map_err(|source| ModelError::Session { model, source })
 }
 
@@ -385,6 +395,11 @@ pub fn load_runtime(library: Library) -> Result<&'static LoadedRuntime, ModelErr
     env.as_ref().map(|_| loaded).map_err(|e| ModelError::Runtime(Arc::clone(e)))
 }
 
+/// The ONNX Runtime library this process loaded, if it loaded one yet.
+pub fn loaded_runtime() -> Option<&'static LoadedRuntime> {
+    ENV.get().map(|(loaded, _)| loaded)
+}
+
 /// The process-wide ONNX Runtime environment, on a library that can run `library`'s
 /// providers: the OpenVINO library also runs the CPU provider, not the other way round.
 fn environment(library: Library) -> Result<&'static Environment, ModelError> {
@@ -413,15 +428,28 @@ impl Sessions {
     }
 }
 
-/// One ONNX session and the time spent running it.
+/// One ONNX session, how it runs, the time spent running it and the input shapes it met.
 pub struct Model {
     session: Session,
+    execution: Execution,
     spent: Duration,
+    shapes: BTreeSet<[usize; 4]>,
 }
 
 impl Model {
-    fn new(session: Session) -> Self {
-        Self { session, spent: Duration::ZERO }
+    fn new(session: Session, execution: Execution) -> Self {
+        Self { session, execution, spent: Duration::ZERO, shapes: BTreeSet::new() }
+    }
+
+    /// The backend and precision it runs with.
+    pub fn execution(&self) -> Execution {
+        self.execution
+    }
+
+    /// The distinct input shapes it has run since the last call: OpenVINO runs each new
+    /// one slowly once.
+    pub fn take_shapes(&mut self) -> BTreeSet<[usize; 4]> {
+        std::mem::take(&mut self.shapes)
     }
 
     /// Time spent inside the runtime since the last call.
@@ -432,6 +460,8 @@ impl Model {
     /// Run a single-input, single-output model and copy the output out of the session.
     pub fn run(&mut self, input: &Array4<f32>) -> ort::Result<ArrayD<f32>> {
         let start = Instant::now();
+        let (n, c, h, w) = input.dim();
+        self.shapes.insert([n, c, h, w]);
         let outputs = self.session.run(ort::inputs![TensorRef::from_array_view(input)?])?;
         let (_, value) = outputs.iter().next().ok_or_else(|| ort::Error::new("the model produced no output"))?;
         let output = value.try_extract_array::<f32>()?.to_owned();

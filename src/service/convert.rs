@@ -10,6 +10,7 @@ use regex::Regex;
 use super::pb;
 use crate::compare::{Evidence, Finding, FindingKind, Outcome, Policy, PolicyOverrides, Reread, Unreadable, Verdict};
 use crate::read::page::{Char, Line, LineEnd, LineFlags, Page, Point, Quad, Timings};
+use crate::runtime::backend::Execution;
 use crate::verify::{Provenance, Report};
 
 /// A response that does not hold what its message promises.
@@ -41,7 +42,7 @@ impl TryFrom<pb::Report> for Report {
     fn try_from(report: pb::Report) -> Back<Self> {
         let pb::Report { provenance, verdict, approved_text, page } = report;
         Ok(Report {
-            provenance: required(provenance, "report.provenance")?.into(),
+            provenance: required(provenance, "report.provenance")?.try_into()?,
             verdict: required(verdict, "report.verdict")?.try_into()?,
             approved_text: approved_text.into(),
             page: required(page, "report.page")?.try_into()?,
@@ -51,21 +52,57 @@ impl TryFrom<pb::Report> for Report {
 
 impl From<&Provenance> for pb::Provenance {
     fn from(provenance: &Provenance) -> Self {
-        let Provenance { image_sha256, model_set, model_sha256, version } = provenance;
+        let Provenance { image_sha256, model_set, model_sha256, version, runtime, model_execution } = provenance;
         pb::Provenance {
             image_sha256: image_sha256.clone(),
             model_set: model_set.clone(),
             model_sha256: model_sha256.clone().into_iter().collect(),
             version: version.clone(),
+            runtime: runtime.clone(),
+            model_execution: executions_to_pb(model_execution),
         }
     }
 }
 
-impl From<pb::Provenance> for Provenance {
-    fn from(provenance: pb::Provenance) -> Self {
-        let pb::Provenance { image_sha256, model_set, model_sha256, version } = provenance;
-        Provenance { image_sha256, model_set, model_sha256: model_sha256.into_iter().collect(), version }
+impl TryFrom<pb::Provenance> for Provenance {
+    type Error = Malformed;
+
+    fn try_from(provenance: pb::Provenance) -> Back<Self> {
+        let pb::Provenance { image_sha256, model_set, model_sha256, version, runtime, model_execution } = provenance;
+        let model_execution = model_execution
+            .into_iter()
+            .map(|(role, e)| {
+                let bad = |_| Malformed("provenance.model_execution");
+                Ok((
+                    role,
+                    Execution {
+                        backend: e.backend.parse().map_err(bad)?,
+                        precision: e.precision.parse().map_err(bad)?,
+                    },
+                ))
+            })
+            .collect::<Back<_>>()?;
+        Ok(Provenance {
+            image_sha256,
+            model_set,
+            model_sha256: model_sha256.into_iter().collect(),
+            version,
+            runtime,
+            model_execution,
+        })
     }
+}
+
+/// Each model file's backend and precision, by role, as the proto carries them.
+pub fn executions_to_pb<'a>(
+    executions: impl IntoIterator<Item = (&'a String, &'a Execution)>,
+) -> std::collections::HashMap<String, pb::ModelExecution> {
+    executions
+        .into_iter()
+        .map(|(role, e)| {
+            (role.clone(), pb::ModelExecution { backend: e.backend.to_string(), precision: e.precision.to_string() })
+        })
+        .collect()
 }
 
 impl From<&Verdict> for pb::Verdict {
@@ -535,6 +572,7 @@ fn quad_from_pb(quad: pb::Quad) -> Back<Quad> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::backend::{Backend, Precision};
 
     #[test]
     fn a_report_survives_the_trip_through_its_proto_message() {
@@ -576,6 +614,13 @@ mod tests {
                 model_set: "default".into(),
                 model_sha256: [("det".to_string(), "cd".to_string())].into(),
                 version: "0.1.0".into(),
+                runtime: "onnxruntime-openvino==1.24.1".into(),
+                model_execution: [
+                    ("det".to_string(), Execution { backend: Backend::OpenVino, precision: Precision::F32 }),
+                    ("rec".to_string(), Execution { backend: Backend::Cpu, precision: Precision::F32 }),
+                    ("v4_rec".to_string(), Execution { backend: Backend::OpenVino, precision: Precision::Bf16 }),
+                ]
+                .into(),
             },
             verdict: Verdict {
                 outcome: Outcome::Mismatch,

@@ -22,6 +22,7 @@ use tonic_health::server::HealthReporter;
 use tracing::{Instrument, Span, info, info_span, warn};
 
 use super::admission::{Admission, Lane};
+use super::convert::executions_to_pb;
 use super::limits::{LimitError, Limits};
 use super::pb::approved_document::Document;
 use super::pb::seal_check_service_server::{SealCheckService, SealCheckServiceServer};
@@ -32,6 +33,7 @@ use crate::compare::Policy;
 use crate::error::Error;
 use crate::present::annotate::{self, Font};
 use crate::read::decode::{Alpha, decode};
+use crate::runtime::models::loaded_runtime;
 use crate::verify::{Approved, Report, Request as Press};
 use crate::{ModelSet, Verifier, VerifierConfig};
 
@@ -293,6 +295,8 @@ impl Api {
             limits: Some(limits),
             policy_defaults: Some(verifier.policy().into()),
             workers: verifier.workers() as u32,
+            runtime: loaded_runtime().map_or_else(String::new, |r| r.name.clone()),
+            model_execution: executions_to_pb(verifier.executions()),
         })
     }
 

@@ -38,7 +38,8 @@ use serde::Serialize;
 use crate::compare::{ApprovedText, Outcome, Policy, Verdict};
 use crate::error::{Error, Result};
 use crate::read::{Engine, EngineConfig, Page, Profile};
-use crate::runtime::models::{ModelSet, Recogniser, sha256_hex};
+use crate::runtime::backend::Execution;
+use crate::runtime::models::{ModelSet, Recogniser, loaded_runtime, sha256_hex};
 use crate::runtime::pool::{Pool, PoolConfig, Reply};
 use trials::Judgement;
 
@@ -52,6 +53,11 @@ pub struct Provenance {
     pub model_sha256: BTreeMap<String, String>,
     /// The program's version; owned, since a client rebuilds a report a server sent.
     pub version: String,
+    /// The ONNX Runtime library the models ran on, as its wheel names it
+    /// (`onnxruntime-openvino==1.24.1`).
+    pub runtime: String,
+    /// The backend and precision each model file ran with, by role.
+    pub model_execution: BTreeMap<String, Execution>,
 }
 
 /// A verdict with the reading it was judged on and its provenance.
@@ -100,6 +106,8 @@ pub struct Verifier {
     models: ModelSet,
     /// The roles of the second opinions' rec files, in the order they are asked.
     roles: Arc<[String]>,
+    /// How each model file runs, by role.
+    executions: BTreeMap<String, Execution>,
 }
 
 impl Verifier {
@@ -109,7 +117,8 @@ impl Verifier {
         let threads = config.engine.runtime.threads_per_session(workers);
         let pool = Pool::start(&config.pool, |_| -> Result<Worker> {
             let engine = Engine::sharing(models.clone(), config.engine.clone(), workers)?;
-            let opinions = models.second_opinions(&config.engine.runtime, threads)?;
+            let mut opinions = models.second_opinions(&config.engine.runtime, threads)?;
+            engine.warm_opinions(&mut opinions)?;
             Ok(Worker { engine, opinions })
         })?;
         Ok(Self {
@@ -117,12 +126,18 @@ impl Verifier {
             cache: Arc::new(ApprovedCache::new(config.approved_documents)),
             policy: Arc::new(config.policy),
             roles: models.second_opinion_roles().map(String::from).collect(),
+            executions: models.executions(&config.engine.runtime.executions.effective()),
             models,
         })
     }
 
     pub fn models(&self) -> &ModelSet {
         &self.models
+    }
+
+    /// The backend and precision each model file runs with, by role.
+    pub fn executions(&self) -> &BTreeMap<String, Execution> {
+        &self.executions
     }
 
     pub fn policy(&self) -> &Policy {
@@ -230,17 +245,20 @@ impl Worker {
             judgement.second_opinions(engine, &mut self.opinions, roles)?;
         }
         let Judgement { page, verdict, .. } = judgement;
-        let provenance = provenance(engine.models(), capture);
+        let provenance = provenance(engine, capture);
         Ok(Report { provenance, verdict, approved_text: Arc::clone(approved.text()), page })
     }
 }
 
-fn provenance(models: &ModelSet, capture: &[u8]) -> Provenance {
+fn provenance(engine: &Engine, capture: &[u8]) -> Provenance {
+    let models = engine.models();
     Provenance {
         image_sha256: sha256_hex(capture),
         model_set: models.name.clone(),
         model_sha256: models.checksums.iter().cloned().collect(),
         version: env!("CARGO_PKG_VERSION").into(),
+        runtime: loaded_runtime().map_or_else(String::new, |r| r.name.clone()),
+        model_execution: models.executions(&engine.config().runtime.executions.effective()),
     }
 }
 

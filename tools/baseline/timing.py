@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """RapidOCR 1.4.4's time per image, the peer `sealcheck bench` compares against.
 
-    python3 tools/baseline/timing.py --out FILE.jsonl [--cases CASES.jsonl] [--eval-real DIR]
+    python3 tools/baseline/timing.py --out FILE.jsonl [--peer onnxruntime|openvino]
+        [--cases CASES.jsonl] [--eval-real DIR]
 
-Runs in the reference venv (tools/baseline/refenv.py: same onnxruntime as sealcheck), with
-RapidOCR's default settings, one image after another in one process, as it is used. Each
+Runs in the peer's venv (tools/baseline/refenv.py): `onnxruntime` is rapidocr-onnxruntime
+on the same onnxruntime as sealcheck's CPU backend; `openvino` is rapidocr-openvino, the
+same library on OpenVINO 2024.0 (bf16 by default on CPUs that compute it), which a user who
+wants speed would pick. Both with RapidOCR's default settings, one image after another in one process, as it is used. Each
 image's time runs from the file path to the result, decoding included, as sealcheck's does.
 Writes one JSON object per image: `file` (absolute path), `seconds`, `lines` (the texts).
 """
@@ -34,11 +37,15 @@ def images(cases: Path, eval_real: Path) -> list[Path]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--peer", choices=["onnxruntime", "openvino"], default="onnxruntime")
     ap.add_argument("--cases", type=Path, default=ROOT / "testdata" / "cases" / "test" / "cases.jsonl")
     ap.add_argument("--eval-real", type=Path, default=ROOT.parent / "shared" / "eval-real")
     a = ap.parse_args()
-    ensure_venv(__file__)
-    from rapidocr_onnxruntime import RapidOCR
+    ensure_venv(__file__, a.peer)
+    if a.peer == "openvino":
+        from rapidocr_openvino import RapidOCR
+    else:
+        from rapidocr_onnxruntime import RapidOCR
 
     engine = RapidOCR()
     todo = images(a.cases, a.eval_real)
@@ -52,7 +59,7 @@ def main() -> None:
             lines = [text for _, text, _ in (result or [])]
             out.write(json.dumps({"file": str(path), "seconds": round(seconds, 4), "lines": lines}, ensure_ascii=False) + "\n")
             if (i + 1) % 50 == 0:
-                print(f"reference: {i + 1}/{len(todo)} images", flush=True)
+                print(f"{a.peer}: {i + 1}/{len(todo)} images", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
 //! against RapidOCR 1.4.4 (its timings come from `tools/baseline/timing.py`, which
 //! `scripts/bench.sh` runs first) with each side's recall per rotation bucket.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ use sealcheck::read::decode::decode;
 use sealcheck::runtime::config::RuntimeConfig;
 use sealcheck::runtime::models::{Model, Sessions};
 use sealcheck::runtime::pool::Pool;
-use sealcheck::{Engine, EngineConfig, ModelSet, Page};
+use sealcheck::{Engine, ModelSet, Page};
 use serde::Deserialize;
 
 use crate::EngineArgs;
@@ -34,10 +34,12 @@ pub struct BenchArgs {
     /// Real photos and scans, with their manifest.jsonl; skipped when absent.
     #[arg(long, value_name = "DIR", default_value = "../shared/eval-real")]
     eval_real: PathBuf,
-    /// RapidOCR 1.4.4's timings and lines on the same images, one JSON object per image
-    /// (`file`, `seconds`, `lines`), as tools/baseline/timing.py writes them.
+    /// A peer's timings and lines on the same images, one JSON object per image (`file`,
+    /// `seconds`, `lines`), as tools/baseline/timing.py writes them; the file's stem names
+    /// the peer. Repeatable: scripts/bench.sh gives RapidOCR 1.4.4 on ONNX Runtime and on
+    /// OpenVINO.
     #[arg(long, value_name = "FILE.jsonl")]
-    reference: Option<PathBuf>,
+    reference: Vec<PathBuf>,
     /// How many images the memory measurement reads (resident memory is taken after 100
     /// and after this many); 0 skips it.
     #[arg(long, value_name = "N", default_value_t = 1000)]
@@ -100,20 +102,23 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         if items.is_empty() {
             continue;
         }
+        shapes(&pool)?;
         let run = read_all(&pool, items)?;
         println!("\n== {name}: {} images, {:.2} images/s", items.len(), run.per_second());
         print_stages(&run.pages);
+        let counts = shapes(&pool)?.iter().map(|(role, shapes)| format!("{role} {}", shapes.len())).collect::<Vec<_>>();
+        println!("distinct input shapes met (workers together): {}", counts.join(" · "));
         runs.push((name.as_str(), items, run));
     }
 
-    if let Some(reference) = &args.reference {
-        compare_reference(reference, &runs)?;
+    if !args.reference.is_empty() {
+        compare_references(&args.reference, &runs)?;
     }
 
     println!("\n== recognition: ms per line by batch size and width (one session, {threads} threads)");
     per_line(&set, &config.runtime, threads)?;
     println!("\n== threads: one 2-thread session against two 1-thread sessions in parallel");
-    session_threads(&set)?;
+    session_threads(&set, &config.runtime)?;
     Ok(())
 }
 
@@ -197,9 +202,12 @@ struct Theirs {
     lines: Vec<String>,
 }
 
-fn compare_reference(path: &Path, runs: &[(&str, &Vec<&Item>, Run)]) -> anyhow::Result<()> {
+/// A peer's readings, by image.
+type Peer = (String, HashMap<PathBuf, Theirs>);
+
+fn load_peer(path: &Path) -> anyhow::Result<Peer> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let theirs: HashMap<PathBuf, Theirs> = text
+    let readings = text
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
@@ -208,44 +216,72 @@ fn compare_reference(path: &Path, runs: &[(&str, &Vec<&Item>, Run)]) -> anyhow::
             Ok((canonical(&t.file), t))
         })
         .collect::<anyhow::Result<_>>()?;
-    println!("\n== against RapidOCR 1.4.4 (same images, same onnxruntime; its timings from {})", path.display());
+    let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+    Ok((name, readings))
+}
+
+fn compare_references(paths: &[PathBuf], runs: &[(&str, &Vec<&Item>, Run)]) -> anyhow::Result<()> {
+    let peers = paths.iter().map(|p| load_peer(p)).collect::<anyhow::Result<Vec<Peer>>>()?;
+    let names: Vec<&str> = peers.iter().map(|(name, _)| name.as_str()).collect();
+    println!("\n== against {} (same images, timed just before by scripts/bench.sh)", names.join(", "));
     for (name, items, run) in runs {
-        let mut seconds = 0.0;
-        for item in items.iter() {
-            let t = theirs
-                .get(&canonical(&item.path))
-                .with_context(|| format!("{} has no timing for {}", path.display(), item.path.display()))?;
-            seconds += t.seconds;
-        }
-        let reference = items.len() as f64 / seconds;
-        println!(
-            "{name}: {:.2} images/s against {:.2}: ×{:.2}",
-            run.per_second(),
-            reference,
-            run.per_second() / reference
-        );
-        if items.iter().all(|i| i.case.is_some()) {
-            let mut ours: BTreeMap<String, ReadingScore> = BTreeMap::new();
-            let mut refs: BTreeMap<String, ReadingScore> = BTreeMap::new();
-            for (item, page) in items.iter().zip(&run.pages) {
-                let case = item.case.as_ref().expect("checked above");
-                if case.visible_lines.is_empty() {
-                    continue;
-                }
-                let bucket = format!("{:?}", RotationBucket::of(case.rotation_degrees));
-                let lines: Vec<&str> = page.lines.iter().map(|l| l.text.as_str()).collect();
-                ours.entry(bucket.clone()).or_default().add(case, &lines);
-                refs.entry(bucket).or_default().add(case, &theirs[&canonical(&item.path)].lines);
+        let mut against = Vec::new();
+        for (peer, theirs) in &peers {
+            let mut seconds = 0.0;
+            for item in items.iter() {
+                let t = theirs
+                    .get(&canonical(&item.path))
+                    .with_context(|| format!("{peer} has no timing for {}", item.path.display()))?;
+                seconds += t.seconds;
             }
-            let recalls = ours
-                .iter()
-                .map(|(bucket, s)| format!("{bucket} {:.3}/{:.3}", s.recall(), refs[bucket].recall()))
-                .collect::<Vec<_>>()
-                .join(" · ");
-            println!("  recall ours/theirs: {recalls}");
+            let reference = items.len() as f64 / seconds;
+            against.push(format!("{peer} {reference:.2}: ×{:.2}", run.per_second() / reference));
+        }
+        println!("{name}: {:.2} images/s; against {}", run.per_second(), against.join(" · "));
+        if items.iter().all(|i| i.case.is_some()) {
+            print_recalls(items, &run.pages, &peers);
         }
     }
     Ok(())
+}
+
+/// Recall per rotation bucket: ours, then each peer's, on the same captures.
+fn print_recalls(items: &[&Item], pages: &[Page], peers: &[Peer]) {
+    let mut scores: BTreeMap<String, Vec<ReadingScore>> = BTreeMap::new();
+    for (item, page) in items.iter().zip(pages) {
+        let case = item.case.as_ref().expect("checked by the caller");
+        if case.visible_lines.is_empty() {
+            continue;
+        }
+        let bucket = format!("{:?}", RotationBucket::of(case.rotation_degrees));
+        let row = scores.entry(bucket).or_insert_with(|| vec![ReadingScore::default(); peers.len() + 1]);
+        let lines: Vec<&str> = page.lines.iter().map(|l| l.text.as_str()).collect();
+        row[0].add(case, &lines);
+        for (score, (_, theirs)) in row[1..].iter_mut().zip(peers) {
+            score.add(case, &theirs[&canonical(&item.path)].lines);
+        }
+    }
+    let names: Vec<&str> = peers.iter().map(|(name, _)| name.as_str()).collect();
+    let recalls = scores
+        .iter()
+        .map(|(bucket, s)| {
+            format!("{bucket} {}", s.iter().map(|s| format!("{:.3}", s.recall())).collect::<Vec<_>>().join("/"))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    println!("  recall ours/{}: {recalls}", names.join("/"));
+}
+
+/// The distinct input shapes the workers' models met since the last call, by role:
+/// OpenVINO runs each new shape slowly once, which recognition's width buckets bound.
+fn shapes(pool: &Pool<Engine>) -> anyhow::Result<BTreeMap<&'static str, BTreeSet<[usize; 4]>>> {
+    let mut union: BTreeMap<&'static str, BTreeSet<[usize; 4]>> = BTreeMap::new();
+    for reply in pool.on_each(Engine::take_shapes) {
+        for (role, shapes) in reply.wait()? {
+            union.entry(role).or_default().extend(shapes);
+        }
+    }
+    Ok(union)
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -296,15 +332,14 @@ impl Stage {
     }
 }
 
-fn session_threads(set: &ModelSet) -> anyhow::Result<()> {
+fn session_threads(set: &ModelSet, runtime: &RuntimeConfig) -> anyhow::Result<()> {
     let stages = [
         ("det 736×992", Stage::Det, [1, 3, 736, 992], 6),
         ("cls 6×48×192", Stage::Cls, [6, 3, 48, 192], 60),
         ("rec 1×48×320", Stage::Rec, [1, 3, 48, 320], 40),
     ];
-    let runtime = EngineConfig::default().runtime;
-    let mut one = set.sessions(&runtime, 2)?;
-    let (mut a, mut b) = (set.sessions(&runtime, 1)?, set.sessions(&runtime, 1)?);
+    let mut one = set.sessions(runtime, 2)?;
+    let (mut a, mut b) = (set.sessions(runtime, 1)?, set.sessions(runtime, 1)?);
     for (name, stage, shape, runs) in stages {
         let input = Array4::<f32>::zeros(shape);
         let single = time_runs(stage.model(&mut one), &input, runs)?;

@@ -16,6 +16,8 @@ use sealcheck::eval::summary::{Accepts, CandidateSummary, Disagreement, Figures,
 use sealcheck::present::annotate;
 use sealcheck::read::EngineConfig;
 use sealcheck::read::decode::decode;
+use sealcheck::runtime::backend::Library;
+use sealcheck::runtime::models::load_runtime;
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
@@ -27,8 +29,9 @@ pub struct EvalArgs {
     #[arg(long, value_name = "Label.txt")]
     labels: Vec<PathBuf>,
     /// A candidate, NAME=SPEC with SPEC a comma-separated list of models=DIR,
-    /// profile=default|reference, backend=cpu, policy.FIELD=VALUE (looser thresholds
-    /// allowed); repeatable. Default: one candidate, `default=profile=default`.
+    /// profile=default|reference, backend=cpu|openvino, precision=f32|bf16 (per role joined
+    /// by `+`: precision=det=f32+rec=bf16), policy.FIELD=VALUE (looser thresholds allowed);
+    /// repeatable; one ONNX Runtime library serves them all. Default: one candidate, `default=profile=default`.
     #[arg(long, value_name = "NAME=SPEC")]
     candidate: Vec<CandidateSpec>,
     /// Workers per candidate. Default: the candidate's profile's.
@@ -61,6 +64,12 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<u8> {
         given => given.to_vec(),
     };
     let pairs = comparisons(args, &candidates)?;
+    // One library a process: the one that runs every candidate (a `cpu` candidate beside an
+    // `openvino` one runs the OpenVINO library's CPU provider, as its figures then say).
+    let configs = candidates.iter().map(CandidateSpec::engine_config).collect::<Result<Vec<_>, _>>()?;
+    let library = configs.iter().map(|c| c.runtime.executions.library()).max().unwrap_or(Library::Cpu);
+    let runtime = load_runtime(library)?;
+    eprintln!("sealcheck: eval: ONNX Runtime from {}", runtime.name);
     let mut summaries = Vec::new();
     let mut runs = Vec::new();
     for candidate in &candidates {

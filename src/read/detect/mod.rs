@@ -13,10 +13,10 @@ use ndarray::{Array4, Axis, Ix2};
 
 use crate::read::config::{DetConfig, EngineConfig};
 use crate::read::geometry::line_height;
+use crate::read::imaging::edge_colour;
 use crate::read::imaging::{blocks_of_32, normalise_into, resize, turn};
 use crate::read::orient;
 use crate::read::page::Quad;
-use crate::read::prepare::edge_colour;
 use crate::runtime::models::Model;
 
 /// The reference's scale for a `width`×`height` image, before rounding and the pixel cap.
