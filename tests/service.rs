@@ -51,6 +51,9 @@ impl Server {
             limits: Limits::default(),
             queue,
             font: None,
+            security: Default::default(),
+            metrics: None,
+            audit: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let done = std::thread::spawn(move || {

@@ -26,13 +26,19 @@
 //! event's ids.
 
 pub mod admission;
+pub mod audit;
+pub mod auth;
+pub mod connect;
 pub mod convert;
+pub mod credentials;
 pub mod limits;
+pub mod metrics;
 pub mod pb;
 pub mod prepared;
 pub mod server;
 pub mod status;
+pub mod tls;
 
 pub use limits::Limits;
-pub use server::{ServeConfig, ServeError, serve};
+pub use server::{Security, ServeConfig, ServeError, serve};
 pub use status::ServiceError;
