@@ -274,4 +274,25 @@ mod tests {
         assert_eq!(watched.current().name_of("two"), Some("b"), "the previous tokens stay");
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn the_polling_task_picks_up_a_changed_file_without_a_signal() {
+        let dir = std::env::temp_dir().join(format!("sealcheck-polled-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens");
+        std::fs::write(&path, "a:one\n").unwrap();
+        let watched = Arc::new(Watched::load("tokens", vec![path.clone()], Tokens::parse).unwrap());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            tokio::spawn(keep_fresh(vec![watched.clone() as Arc<dyn Refresh>], Duration::from_millis(20)));
+            std::fs::write(&path, "b:two\n").unwrap();
+            let started = std::time::Instant::now();
+            while watched.current().name_of("two").is_none() {
+                assert!(started.elapsed() < Duration::from_secs(10), "the change was not picked up");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        assert_eq!(watched.current().name_of("one"), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -143,7 +143,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     runtime.block_on(async {
         let listener =
             TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-        tracing::info!(address = %args.listen, "listening; loading and warming the models");
+        let address = listener.local_addr().unwrap_or(args.listen);
+        tracing::info!(%address, "listening; loading and warming the models");
         serve(listener, config, stop_signal()).await?;
         tracing::info!("stopped");
         anyhow::Ok(0)
