@@ -256,11 +256,19 @@ async fn health_works_without_a_token_and_reflection_needs_one() {
     let tokens = file(&dir, "tokens", "probe:health-token\n");
     let token = file(&dir, "token", "health-token");
     // Answered while the models load: no need to wait for them.
-    let serve = Serve::start(&["--token-file", &tokens]);
+    let serve = Serve::start(&["--token-file", &tokens, "--health-listen", "127.0.0.1:0"]);
     let server = format!("http://{}", serve.address);
     let bare = connect_as(&server, false, None, None).await;
-    let health = HealthClient::new(bare.channel.clone()).check(HealthCheckRequest { service: String::new() }).await;
+    let check = HealthCheckRequest { service: String::new() };
+    let health = HealthClient::new(bare.channel.clone()).check(check.clone()).await;
     assert!(health.is_ok(), "{health:?}");
+    // And on the probes' own listener.
+    let line = serve.wait_for("serving health checks in plaintext");
+    let probes = format!("http://{}", line.split_once("address=").unwrap().1.split_whitespace().next().unwrap());
+    let probe = connect_as(&probes, false, None, None).await;
+    assert!(HealthClient::new(probe.channel.clone()).check(check).await.is_ok());
+    let status = probe.api().get_info(GetInfoRequest {}).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented, "only health there: {status:?}");
 
     let list = async |connection: &Connection| {
         let mut reflection =

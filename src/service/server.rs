@@ -64,6 +64,12 @@ pub struct ServeConfig {
     pub metrics: Option<SocketAddr>,
     /// Where each call's audit line goes; `None` writes none.
     pub audit: Option<Audit>,
+    /// Where to serve grpc.health.v1 alone, in plaintext without tokens: Kubernetes' gRPC
+    /// probes speak no TLS. `None` serves none.
+    pub health_listen: Option<SocketAddr>,
+    /// Close each connection after this long (after its calls finish), so that clients
+    /// that balance over DNS resolve again and find new replicas. `None` keeps them open.
+    pub max_connection_age: Option<Duration>,
 }
 
 /// Who may connect and call.
@@ -90,6 +96,8 @@ pub enum ServeError {
     Credentials(#[from] CredentialError),
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    #[error("cannot listen for health checks on {0}")]
+    HealthListen(SocketAddr, #[source] std::io::Error),
 }
 
 /// Serve the API on `listener` until `shutdown` completes, then finish the calls in flight.
@@ -107,12 +115,27 @@ pub async fn serve(
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
     let (reflection_v1, reflection_v1alpha) = (reflection().build_v1()?, reflection().build_v1alpha()?);
-    let ServeConfig { models, verifier, limits, queue, font, security, metrics: metrics_address, audit } = config;
+    let ServeConfig {
+        models,
+        verifier,
+        limits,
+        queue,
+        font,
+        security,
+        metrics: metrics_address,
+        audit,
+        health_listen,
+        max_connection_age,
+    } = config;
     let (tls, tokens) = credentials(&security, &listener)?;
     if let Some(address) = metrics_address {
         metrics::install(address)?;
         info!(%address, "serving metrics");
     }
+    let probes = match health_listen {
+        Some(address) => Some(serve_health(address, health_service.clone()).await?),
+        None => None,
+    };
     let decoding = (verifier.engine.limits.max_pixels.min(limits.max_image_pixels), verifier.engine.page.alpha);
     let api = Api(Arc::new(Inner {
         core: OnceLock::new(),
@@ -137,7 +160,12 @@ pub async fn serve(
             set_health(&health, tonic_health::ServingStatus::NotServing).await;
         }
     };
-    let router = tonic::transport::Server::builder()
+    let builder = tonic::transport::Server::builder();
+    let builder = match max_connection_age {
+        Some(age) => builder.max_connection_age(age),
+        None => builder,
+    };
+    let router = builder
         .layer(AuthLayer::new(tokens))
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -160,8 +188,26 @@ pub async fn serve(
             return Err(e.into());
         }
     }
-    server.await.expect("the server task does not panic")?;
-    Ok(())
+    let served = server.await.expect("the server task does not panic");
+    if let Some(probes) = probes {
+        probes.abort();
+    }
+    Ok(served?)
+}
+
+/// Serve `health` alone on `address`, in plaintext, until the task is aborted.
+async fn serve_health(
+    address: SocketAddr,
+    health: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let listener = TcpListener::bind(address).await.map_err(|e| ServeError::HealthListen(address, e))?;
+    info!(address = %listener.local_addr().unwrap_or(address), "serving health checks in plaintext");
+    let server = tonic::transport::Server::builder().add_service(health);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = server.serve_with_incoming(TcpListenerStream::new(listener)).await {
+            warn!(error = %e, "the health checks' listener failed");
+        }
+    }))
 }
 
 /// The TLS configuration and the tokens, kept fresh from files.

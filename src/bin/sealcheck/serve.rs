@@ -75,6 +75,14 @@ pub struct ServeArgs {
     /// Append the audit log (one JSON line per call) to this file instead of stdout.
     #[arg(long, env = "SEALCHECK_AUDIT_LOG", value_name = "FILE")]
     audit_log: Option<PathBuf>,
+    /// Also serve grpc.health.v1 alone on this address, in plaintext and without tokens,
+    /// for probes that speak no TLS (Kubernetes' gRPC probes).
+    #[arg(long, env = "SEALCHECK_HEALTH_LISTEN", value_name = "ADDR")]
+    health_listen: Option<SocketAddr>,
+    /// Close each client connection after this many seconds (once its calls finish), so
+    /// that clients balancing over DNS find new replicas. 0: never.
+    #[arg(long, env = "SEALCHECK_MAX_CONNECTION_AGE", default_value_t = 0, value_name = "S")]
+    max_connection_age: u64,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -138,6 +146,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         security: args.security(),
         metrics: args.metrics_listen,
         audit: Some(args.audit()?),
+        health_listen: args.health_listen,
+        max_connection_age: (args.max_connection_age > 0).then(|| Duration::from_secs(args.max_connection_age)),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
