@@ -258,13 +258,19 @@ mod tests {
         assert!(matches!(tokens("\n# none\n"), Err(CredentialError::NoTokens(_))));
     }
 
-    #[test]
-    fn a_changed_file_is_parsed_again_and_a_broken_one_keeps_the_old_value() {
-        let dir = std::env::temp_dir().join(format!("sealcheck-watched-{}", std::process::id()));
+    /// A token file holding `a:one` in a scratch folder named after `test`, and its tokens.
+    fn watched(test: &str) -> (PathBuf, Arc<Watched<Tokens>>) {
+        let dir = std::env::temp_dir().join(format!("sealcheck-{test}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("tokens");
         std::fs::write(&path, "a:one\n").unwrap();
         let watched = Watched::load("tokens", vec![path.clone()], Tokens::parse).unwrap();
+        (path, Arc::new(watched))
+    }
+
+    #[test]
+    fn a_changed_file_is_parsed_again_and_a_broken_one_keeps_the_old_value() {
+        let (path, watched) = watched("watched");
         assert!(!watched.refresh(false).unwrap(), "unchanged bytes are not parsed again");
         std::fs::write(&path, "a:one\nb:two\n").unwrap();
         assert!(watched.refresh(false).unwrap());
@@ -272,16 +278,12 @@ mod tests {
         std::fs::write(&path, "broken\n").unwrap();
         assert!(watched.refresh(false).is_err());
         assert_eq!(watched.current().name_of("two"), Some("b"), "the previous tokens stay");
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     #[test]
     fn the_polling_task_picks_up_a_changed_file_without_a_signal() {
-        let dir = std::env::temp_dir().join(format!("sealcheck-polled-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("tokens");
-        std::fs::write(&path, "a:one\n").unwrap();
-        let watched = Arc::new(Watched::load("tokens", vec![path.clone()], Tokens::parse).unwrap());
+        let (path, watched) = watched("polled");
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             tokio::spawn(keep_fresh(vec![watched.clone() as Arc<dyn Refresh>], Duration::from_millis(20)));
@@ -293,6 +295,6 @@ mod tests {
             }
         });
         assert_eq!(watched.current().name_of("one"), None);
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
