@@ -69,10 +69,15 @@ struct Serve {
 }
 
 impl Serve {
-    /// Start serving with one worker and `args`, logging at info; returns once it listens.
+    /// Start serving on 127.0.0.1 with one worker and `args`, logging at info; returns once
+    /// it listens.
     fn start(args: &[&str]) -> Serve {
+        Serve::start_on("127.0.0.1:0", args)
+    }
+
+    fn start_on(listen: &str, args: &[&str]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sealcheck"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--workers", "1", "--queue", "2"])
+            .args(["serve", "--listen", listen, "--workers", "1", "--queue", "2"])
             .args(args)
             .current_dir(repo())
             .env("RUST_LOG", "info")
@@ -195,6 +200,8 @@ async fn tls_works_and_mutual_tls_refuses_a_client_without_a_valid_certificate()
     if let Ok(connection) = connect(&plain, &ClientCredentials::default()).await {
         assert!(info(&connection).await.is_err(), "a plaintext call was answered");
     }
+
+    assert!(!serve.output().contains("no --token-file"), "no warning on loopback");
 
     // The CLI's client with the same files.
     let cli = Command::new(env!("CARGO_BIN_EXE_sealcheck"))
@@ -422,4 +429,11 @@ async fn neither_the_log_nor_the_audit_log_holds_a_name_or_an_id_number() {
     assert_eq!(record["input_sha256"].as_str(), Some(sha256_hex(&capture).as_str()));
     assert!(record["timing_ms"]["detect"].as_f64().unwrap() > 0.0, "{record}");
     assert!(record["queue_ms"].as_f64().is_some() && record["duration_ms"].as_f64().unwrap() > 0.0, "{record}");
+}
+
+#[test]
+fn without_tokens_a_server_listening_beyond_loopback_warns_at_start() {
+    let serve = Serve::start_on("0.0.0.0:0", &[]);
+    let warning = serve.wait_for("no --token-file");
+    assert!(warning.contains("WARN") && warning.contains("any client"), "{warning}");
 }
