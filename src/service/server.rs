@@ -23,6 +23,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status, Streaming};
+use tonic_health::pb::health_server::{Health, HealthServer};
 use tonic_health::server::HealthReporter;
 use tracing::{Instrument, Span, info, info_span, warn};
 
@@ -109,12 +110,6 @@ pub async fn serve(
     let address = listener.local_addr().map_or_else(|_| "?".into(), |a| a.to_string());
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, tonic_health::ServingStatus::NotServing).await;
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-    };
-    let (reflection_v1, reflection_v1alpha) = (reflection().build_v1()?, reflection().build_v1alpha()?);
     let ServeConfig {
         models,
         verifier,
@@ -122,33 +117,14 @@ pub async fn serve(
         queue,
         font,
         security,
-        metrics: metrics_address,
+        metrics,
         audit,
         health_listen,
         max_connection_age,
     } = config;
-    let (tls, tokens) = credentials(&security, &listener)?;
-    if let Some(address) = metrics_address {
-        metrics::install(address)?;
-        info!(%address, "serving metrics");
-    }
-    let probes = match health_listen {
-        Some(address) => Some(serve_health(address, health_service.clone()).await?),
-        None => None,
-    };
-    let decoding = (verifier.engine.limits.max_pixels.min(limits.max_image_pixels), verifier.engine.page.alpha);
-    let api = Api(Arc::new(Inner {
-        core: OnceLock::new(),
-        prepared: Prepared::new(limits.max_prepared_documents, limits.max_prepared_bytes),
-        limits,
-        font,
-        decoding,
-        audit,
-    }));
-    let max_message = api.0.limits.max_message_bytes;
-    let service = SealCheckServiceServer::new(api.clone())
-        .max_decoding_message_size(max_message)
-        .max_encoding_message_size(max_message);
+    let credentials = credentials(&security, &listener)?;
+    let probes = operators(metrics, health_listen, health_service.clone()).await?;
+    let api = Api(Arc::new(Inner::new(limits, font, audit, &verifier)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let stopping = {
         let health = health.clone();
@@ -160,21 +136,7 @@ pub async fn serve(
             set_health(&health, tonic_health::ServingStatus::NotServing).await;
         }
     };
-    let builder = tonic::transport::Server::builder();
-    let builder = match max_connection_age {
-        Some(age) => builder.max_connection_age(age),
-        None => builder,
-    };
-    let router = builder
-        .layer(AuthLayer::new(tokens))
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(service);
-    let server = match tls {
-        Some(config) => tokio::spawn(router.serve_with_incoming_shutdown(tls::incoming(listener, config), stopping)),
-        None => tokio::spawn(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping)),
-    };
+    let server = spawn_server(listener, credentials, max_connection_age, health_service, api.clone(), stopping)?;
     match start(models, verifier, queue).await {
         Ok(core) => {
             let workers = core.admission.verifier().workers();
@@ -195,10 +157,62 @@ pub async fn serve(
     Ok(served?)
 }
 
+/// The API behind the gate, with health and reflection, served on `listener` (over TLS
+/// when configured) from a task of its own until `stopping` completes.
+fn spawn_server(
+    listener: TcpListener,
+    (tls, tokens): Credentials,
+    max_connection_age: Option<Duration>,
+    health: HealthServer<impl Health>,
+    api: Api,
+    stopping: impl Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>, ServeError> {
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let max_message = api.0.limits.max_message_bytes;
+    let service =
+        SealCheckServiceServer::new(api).max_decoding_message_size(max_message).max_encoding_message_size(max_message);
+    let builder = tonic::transport::Server::builder();
+    let builder = match max_connection_age {
+        Some(age) => builder.max_connection_age(age),
+        None => builder,
+    };
+    let router = builder
+        .layer(AuthLayer::new(tokens))
+        .add_service(health)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .add_service(service);
+    Ok(match tls {
+        Some(config) => tokio::spawn(router.serve_with_incoming_shutdown(tls::incoming(listener, config), stopping)),
+        None => tokio::spawn(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping)),
+    })
+}
+
+/// What operators reach besides the API: the metrics' listener, and plaintext health
+/// checks whose task is returned.
+async fn operators(
+    metrics: Option<SocketAddr>,
+    health_listen: Option<SocketAddr>,
+    health: HealthServer<impl Health>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
+    if let Some(address) = metrics {
+        metrics::install(address)?;
+        info!(%address, "serving metrics");
+    }
+    match health_listen {
+        Some(address) => Ok(Some(serve_health(address, health).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Serve `health` alone on `address`, in plaintext, until the task is aborted.
 async fn serve_health(
     address: SocketAddr,
-    health: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    health: HealthServer<impl Health>,
 ) -> Result<tokio::task::JoinHandle<()>, ServeError> {
     let listener = TcpListener::bind(address).await.map_err(|e| ServeError::HealthListen(address, e))?;
     info!(address = %listener.local_addr().unwrap_or(address), "serving health checks in plaintext");
@@ -271,6 +285,21 @@ struct Inner {
     /// The pixel limit and alpha rule an annotated capture is decoded with.
     decoding: (u64, Alpha),
     audit: Option<Audit>,
+}
+
+impl Inner {
+    /// Before the verifier starts: `core` is set once it is warm.
+    fn new(limits: Limits, font: Option<Font>, audit: Option<Audit>, verifier: &VerifierConfig) -> Self {
+        let decoding = (verifier.engine.limits.max_pixels.min(limits.max_image_pixels), verifier.engine.page.alpha);
+        Inner {
+            core: OnceLock::new(),
+            prepared: Prepared::new(limits.max_prepared_documents, limits.max_prepared_bytes),
+            limits,
+            font,
+            decoding,
+            audit,
+        }
+    }
 }
 
 struct Core {
