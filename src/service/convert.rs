@@ -496,6 +496,7 @@ same_fields!(Timings {
     second_look,
     under_imprint,
     second_opinion,
+    compare,
     total,
 });
 
