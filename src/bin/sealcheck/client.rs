@@ -9,7 +9,7 @@ use sealcheck::Page;
 use sealcheck::input::read_input;
 use sealcheck::service::pb::approved_document::Document;
 use sealcheck::service::pb::seal_check_service_client::SealCheckServiceClient;
-use sealcheck::service::pb::{self, ApprovedDocument, ApprovedPages};
+use sealcheck::service::pb::{self, ApprovedDocument};
 use sealcheck::verify::{Approved, Report};
 use tonic::Code;
 use tonic::transport::Channel;
@@ -92,15 +92,20 @@ struct VerifyCall {
 pub fn run(args: &ClientArgs) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let channel = Channel::from_shared(args.server.clone())
-            .with_context(|| format!("`{}` is not a server URL", args.server))?
-            .connect()
-            .await
-            .with_context(|| format!("cannot reach the server at {}", args.server))?;
-        let client =
-            Client { rpc: SealCheckServiceClient::new(channel), timeout: Duration::from_secs_f64(args.timeout) };
+        let client = Client { rpc: connect(&args.server).await?, timeout: Duration::from_secs_f64(args.timeout) };
         client.call(&args.call).await
     })
+}
+
+/// A connection to the service at `url`: the one place the client and `audit --server`
+/// connect.
+pub(crate) async fn connect(url: &str) -> anyhow::Result<SealCheckServiceClient<Channel>> {
+    let channel = Channel::from_shared(url.to_owned())
+        .with_context(|| format!("`{url}` is not a server URL"))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach the server at {url}"))?;
+    Ok(SealCheckServiceClient::new(channel))
 }
 
 struct Client {
@@ -138,7 +143,7 @@ impl Client {
         let document = load_document(&call.document)?;
         let approved = match (&call.approved_id, &document) {
             (Some(id), _) => Document::PreparedId(id.clone()),
-            (None, Some(approved)) => inline(approved.clone()),
+            (None, Some(approved)) => Document::from(approved.clone()),
             (None, None) => anyhow::bail!("no approved document given"),
         };
         let request_id = call.request_id.clone().unwrap_or_else(|| call.image.display().to_string());
@@ -169,7 +174,7 @@ impl Client {
     async fn prepare(&mut self, approved: Approved) -> anyhow::Result<String> {
         let request = pb::PrepareApprovedRequest {
             request_id: String::new(),
-            approved: Some(ApprovedDocument { document: Some(inline(approved)) }),
+            approved: Some(ApprovedDocument { document: Some(Document::from(approved)) }),
         };
         Ok(self.rpc.prepare_approved(self.request(request)).await.map_err(answered)?.into_inner().prepared_id)
     }
@@ -178,14 +183,6 @@ impl Client {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.timeout);
         request
-    }
-}
-
-/// A document as the proto carries it inline.
-fn inline(approved: Approved) -> Document {
-    match approved {
-        Approved::Text(text) => Document::Text(text),
-        Approved::Pages(images) => Document::Pages(ApprovedPages { images }),
     }
 }
 
