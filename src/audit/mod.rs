@@ -49,7 +49,9 @@ pub enum AuditError {
         "{path} was written with {key} {recorded}, and {who} has {key} {now}: an audit's rows are judged under one set of settings (resume with those it was started with, or use another database)"
     )]
     Settings { path: PathBuf, key: String, recorded: String, now: String, who: String },
-    #[error("{path} holds job {id} with capture {a}, and {other} holds it with capture {b}: they audit different archives")]
+    #[error(
+        "{path} holds job {id} with capture {a}, and {other} holds it with capture {b}: they audit different archives"
+    )]
     Conflict { path: PathBuf, other: PathBuf, id: String, a: String, b: String },
     #[error("job id {0} appears twice in the input: every job needs its own id")]
     DuplicateId(String),

@@ -135,12 +135,17 @@ pub fn write(store: &Store, out: &Path, options: &ReportOptions) -> Result<Writt
     let written = (|| -> std::io::Result<()> {
         writeln!(html, "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">")?;
         writeln!(html, "<title>sealcheck audit</title><style>{STYLE}{REPORT_STYLE}</style></head><body>")?;
-        writeln!(html, "<h1>sealcheck audit</h1><p>Database: <code>{}</code>", Esc(&store.path().display().to_string()))?;
+        writeln!(
+            html,
+            "<h1>sealcheck audit</h1><p>Database: <code>{}</code>",
+            Esc(&store.path().display().to_string())
+        )?;
         if options.redact {
             write!(html, "; identity-card and phone numbers masked except where a finding lies")?;
         }
         writeln!(html, ".</p><h2>Summary</h2><div class=\"row\">")?;
-        let counts = |pairs: &[(String, usize)]| pairs.iter().map(|(k, n)| vec![k.clone(), n.to_string()]).collect::<Vec<_>>();
+        let counts =
+            |pairs: &[(String, usize)]| pairs.iter().map(|(k, n)| vec![k.clone(), n.to_string()]).collect::<Vec<_>>();
         table(&["outcome", "jobs"], &counts(&summary.outcomes), &mut html)?;
         table(&["decisive finding kind", "jobs"], &counts(&summary.kinds), &mut html)?;
         writeln!(html, "</div><details><summary>Settings</summary>")?;
@@ -286,7 +291,11 @@ pub fn jpeg(image: &RgbImage, side: Option<u32>, quality: u8) -> Vec<u8> {
     let small;
     let image = match side {
         Some(side) if image.width().max(image.height()) > side => {
-            small = image::imageops::thumbnail(image, image.width() * side / image.width().max(image.height()), image.height() * side / image.width().max(image.height()));
+            small = image::imageops::thumbnail(
+                image,
+                image.width() * side / image.width().max(image.height()),
+                image.height() * side / image.width().max(image.height()),
+            );
             &small
         }
         _ => image,

@@ -18,7 +18,6 @@ use tonic::transport::Channel;
 use super::AuditError;
 use super::source::{Entry, Source};
 use super::store::{Row, Settings};
-use crate::{ModelSet, Verifier};
 use crate::compare::Policy;
 use crate::input::manifest::{self, LoadedJob};
 use crate::runtime::models::sha256_hex;
@@ -26,6 +25,7 @@ use crate::runtime::pool::ahead;
 use crate::service::pb::seal_check_service_client::SealCheckServiceClient;
 use crate::service::pb::{self, verify_stream_response};
 use crate::verify::{Pending, Report, Request};
+use crate::{ModelSet, Verifier};
 
 /// Items sent on the stream before their answers come back: enough to keep a server's
 /// queue full, few enough to bound what is in memory.
@@ -54,7 +54,8 @@ pub fn local(
     let submitted = entries.iter().map(|entry| {
         let loaded = load(&source.dir, entry);
         let sha = loaded.as_ref().map(|l| sha256_hex(&l.capture)).unwrap_or_default();
-        let pending = loaded.map(|LoadedJob { capture, approved }| verifier.submit_waiting(Request::new(capture, approved)));
+        let pending =
+            loaded.map(|LoadedJob { capture, approved }| verifier.submit_waiting(Request::new(capture, approved)));
         (entry, sha, pending)
     });
     for (entry, sha, pending) in ahead(submitted, 2 * verifier.workers()) {

@@ -75,7 +75,9 @@ fn listing(dir: &Path) -> Result<Vec<PathBuf>, AuditError> {
 }
 
 fn is_image(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// The job of an archived capture: its approved text file, or its folder of page images.
@@ -87,14 +89,17 @@ fn archived(dir: &Path, capture: &Path) -> Entry {
         (true, false) => Ok(ApprovedSource::TextFile(text)),
         (false, true) => page_images(&pages),
         (true, true) => Err(format!("{name} has both {name}.approved.txt and a folder {name}.approved/: keep one")),
-        (false, false) => Err(format!("{name} has neither {name}.approved.txt nor a folder {name}.approved/ beside it")),
+        (false, false) => {
+            Err(format!("{name} has neither {name}.approved.txt nor a folder {name}.approved/ beside it"))
+        }
     };
     let job = approved.map(|approved| Job { id: name.clone(), image: capture.to_path_buf(), approved });
     Entry { id: name, job }
 }
 
 fn page_images(folder: &Path) -> Result<ApprovedSource, String> {
-    let mut pages: Vec<PathBuf> = listing(folder).map_err(|e| e.to_string())?.into_iter().filter(|p| is_image(p)).collect();
+    let mut pages: Vec<PathBuf> =
+        listing(folder).map_err(|e| e.to_string())?.into_iter().filter(|p| is_image(p)).collect();
     pages.sort();
     if pages.is_empty() {
         return Err(format!("{} holds no page image", folder.display()));
@@ -157,13 +162,16 @@ mod tests {
     fn a_directory_pairs_captures_with_approved_texts_or_pages() {
         let dir = std::env::temp_dir().join(format!("sealcheck-archive-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("b.approved")).unwrap();
-        for file in ["a.jpg", "a.approved.txt", "b.PNG", "b.approved/2.jpg", "b.approved/1.jpg", "c.webp", "notes.txt"] {
+        for file in ["a.jpg", "a.approved.txt", "b.PNG", "b.approved/2.jpg", "b.approved/1.jpg", "c.webp", "notes.txt"]
+        {
             std::fs::write(dir.join(file), b"x").unwrap();
         }
         let source = Source::directory(&dir).unwrap();
         let ids: Vec<&str> = source.entries.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
-        assert!(matches!(&source.entries[0].job.as_ref().unwrap().approved, ApprovedSource::TextFile(p) if p.ends_with("a.approved.txt")));
+        assert!(
+            matches!(&source.entries[0].job.as_ref().unwrap().approved, ApprovedSource::TextFile(p) if p.ends_with("a.approved.txt"))
+        );
         match &source.entries[1].job.as_ref().unwrap().approved {
             ApprovedSource::Images(pages) => assert!(pages[0].ends_with("1.jpg") && pages[1].ends_with("2.jpg")),
             other => panic!("expected pages, got {other:?}"),

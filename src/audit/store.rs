@@ -144,7 +144,8 @@ impl Store {
     pub fn adopt(&mut self, settings: &Settings, who: &str) -> Result<(), AuditError> {
         let recorded = self.settings()?;
         if recorded.0.is_empty() {
-            let tx = self.conn.transaction().map_err(|source| AuditError::Database { path: self.path.clone(), source })?;
+            let tx =
+                self.conn.transaction().map_err(|source| AuditError::Database { path: self.path.clone(), source })?;
             for (key, value) in &settings.0 {
                 tx.execute("INSERT INTO settings (key, value) VALUES (?1, ?2)", params![key, value])
                     .map_err(|source| AuditError::Database { path: self.path.clone(), source })?;
@@ -207,7 +208,13 @@ impl Store {
                 (None, Some(blob)) => Ok(self.decode(&blob)?),
                 (None, None) => return Err(self.corrupt("a row has neither a report nor an error")),
             };
-            each(Row { id: get(0)?, image: get(1)?, image_sha256: get(2)?, result, millis: r.get(5).map_err(self.fail())? })?;
+            each(Row {
+                id: get(0)?,
+                image: get(1)?,
+                image_sha256: get(2)?,
+                result,
+                millis: r.get(5).map_err(self.fail())?,
+            })?;
         }
         Ok(())
     }
@@ -282,7 +289,9 @@ fn difference(key: &str, a: &str, b: &str) -> (String, String, String) {
     if let (Some(x), Some(y)) = (parse(a), parse(b)) {
         let fields: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
         for field in fields {
-            let show = |m: &serde_json::Map<String, serde_json::Value>| m.get(field).map_or("(none)".into(), |v| v.to_string());
+            let show = |m: &serde_json::Map<String, serde_json::Value>| {
+                m.get(field).map_or("(none)".into(), |v| v.to_string())
+            };
             if x.get(field) != y.get(field) {
                 return (format!("{key}.{field}"), show(&x), show(&y));
             }
@@ -323,7 +332,8 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<Merged, AuditError> {
         let mut select = shard.conn.prepare(&format!("SELECT {COLUMNS} FROM jobs")).map_err(shard.fail())?;
         let mut rows = select.query([]).map_err(shard.fail())?;
         while let Some(r) = rows.next().map_err(shard.fail())? {
-            let values: Vec<rusqlite::types::Value> = (0..8).map(|i| r.get(i)).collect::<Result<_, _>>().map_err(shard.fail())?;
+            let values: Vec<rusqlite::types::Value> =
+                (0..8).map(|i| r.get(i)).collect::<Result<_, _>>().map_err(shard.fail())?;
             let (id, sha): (String, String) = (r.get(0).map_err(shard.fail())?, r.get(2).map_err(shard.fail())?);
             if let Some((first, other)) = owner.get(&id) {
                 if *first != sha {

@@ -51,4 +51,3 @@ pub fn table(head: &[&str], rows: &[Vec<String>], out: &mut impl Write) -> io::R
     }
     writeln!(out, "</table>")
 }
-

@@ -49,7 +49,13 @@ pub fn report_html(verdict: &Verdict, approved: &str, lines: &[Line]) -> String 
     html
 }
 
-fn write_styled(out: &mut impl Write, verdict: &Verdict, approved: &str, lines: &[Line], style: Style) -> io::Result<()> {
+fn write_styled(
+    out: &mut impl Write,
+    verdict: &Verdict,
+    approved: &str,
+    lines: &[Line],
+    style: Style,
+) -> io::Result<()> {
     let outcome_code = match verdict.outcome {
         Outcome::Match => "\x1b[1;32m",
         Outcome::Mismatch => "\x1b[1;31m",

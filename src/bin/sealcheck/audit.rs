@@ -123,7 +123,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
             let written = report::write(&store, out, &ReportOptions { redact: *redact, font })?;
             println!("{}: {} jobs, {} annotated captures", out.display(), written.entries, written.pictures);
             if written.unpictured > 0 {
-                eprintln!("sealcheck: {} flagged jobs have no picture: their capture is missing or changed", written.unpictured);
+                eprintln!(
+                    "sealcheck: {} flagged jobs have no picture: their capture is missing or changed",
+                    written.unpictured
+                );
             }
             Ok(0)
         }
@@ -144,7 +147,8 @@ fn audit(args: &RunArgs) -> anyhow::Result<u8> {
     };
     let mut store = Store::open(db)?;
     let judged = store.judged(args.retry_failed)?;
-    let in_shard: Vec<&Entry> = source.entries.iter().filter(|e| args.shard.is_none_or(|s| s.contains(&e.id))).collect();
+    let in_shard: Vec<&Entry> =
+        source.entries.iter().filter(|e| args.shard.is_none_or(|s| s.contains(&e.id))).collect();
     let todo: Vec<&Entry> = in_shard.iter().copied().filter(|e| !judged.contains(&e.id)).collect();
     let start = Instant::now();
     let mut progress = Progress::new(todo.len() as u64);
@@ -230,7 +234,12 @@ impl Progress {
             self.said = Instant::now();
             let rate = self.done as f64 / self.start.elapsed().as_secs_f64().max(1e-3);
             let left = Duration::from_secs_f64((self.total - self.done) as f64 / rate.max(1e-6));
-            eprintln!("sealcheck audit: {}/{} jobs, {rate:.2} a second, {} left", self.done, self.total, HumanDuration(left));
+            eprintln!(
+                "sealcheck audit: {}/{} jobs, {rate:.2} a second, {} left",
+                self.done,
+                self.total,
+                HumanDuration(left)
+            );
         }
     }
 
