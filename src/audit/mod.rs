@@ -45,14 +45,10 @@ pub enum AuditError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error(
-        "{path} was written with {key} {recorded}, and {who} has {key} {now}: an audit's rows are judged under one set of settings (resume with those it was started with, or use another database)"
-    )]
-    Settings { path: PathBuf, key: String, recorded: String, now: String, who: String },
-    #[error(
-        "{path} holds job {id} with capture {a}, and {other} holds it with capture {b}: they audit different archives"
-    )]
-    Conflict { path: PathBuf, other: PathBuf, id: String, a: String, b: String },
+    #[error("{0}")]
+    Settings(Box<SettingsDiffer>),
+    #[error("{0}")]
+    Conflict(Box<Conflict>),
     #[error("job id {0} appears twice in the input: every job needs its own id")]
     DuplicateId(String),
     #[error("cannot read the directory {path}")]
@@ -75,4 +71,29 @@ pub enum AuditError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Rows judged under other settings than a database's.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{path} was written with {key} {recorded}, and {who} has {key} {now}: an audit's rows are judged under one set of settings (resume with those it was started with, or use another database)"
+)]
+pub struct SettingsDiffer {
+    pub path: PathBuf,
+    pub key: String,
+    pub recorded: String,
+    pub now: String,
+    /// The other side: "this run", or another database.
+    pub who: String,
+}
+
+/// One job id on two different captures.
+#[derive(Debug, thiserror::Error)]
+#[error("{path} holds job {id} with capture {a}, and {other} holds it with capture {b}: they audit different archives")]
+pub struct Conflict {
+    pub path: PathBuf,
+    pub other: PathBuf,
+    pub id: String,
+    pub a: String,
+    pub b: String,
 }

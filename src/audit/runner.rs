@@ -19,6 +19,7 @@ use super::AuditError;
 use super::source::{Entry, Source};
 use super::store::{Row, Settings};
 use crate::compare::Policy;
+use crate::error::sentence;
 use crate::input::manifest::{self, LoadedJob};
 use crate::runtime::models::sha256_hex;
 use crate::runtime::pool::ahead;
@@ -163,15 +164,4 @@ fn load(dir: &Path, entry: &Entry) -> Result<LoadedJob, String> {
 fn row(source: &Source, entry: &Entry, image_sha256: String, result: Result<Report, String>) -> Row {
     let millis = result.as_ref().map_or(0.0, |r| r.page.timings.total);
     Row { id: entry.id.clone(), image: source.image_path(entry), image_sha256, result, millis }
-}
-
-/// An error with its causes, as one sentence.
-fn sentence(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text = format!("{text}: {c}");
-        cause = c.source();
-    }
-    text
 }

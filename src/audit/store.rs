@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use prost::Message;
 use rusqlite::{Connection, OpenFlags, params};
 
-use super::AuditError;
+use super::{AuditError, Conflict, SettingsDiffer};
 use crate::compare::{FindingKind, Policy};
 use crate::service::pb;
 use crate::verify::Report;
@@ -157,7 +157,14 @@ impl Store {
             let theirs = now.get(key.as_str()).copied().unwrap_or("(none)");
             if theirs != value {
                 let (key, recorded, now) = difference(key, value, theirs);
-                return Err(AuditError::Settings { path: self.path.clone(), key, recorded, now, who: who.into() });
+                let path = self.path.clone();
+                return Err(AuditError::Settings(Box::new(SettingsDiffer {
+                    path,
+                    key,
+                    recorded,
+                    now,
+                    who: who.into(),
+                })));
             }
         }
         Ok(())
@@ -338,7 +345,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<Merged, AuditError> {
             if let Some((first, other)) = owner.get(&id) {
                 if *first != sha {
                     let (path, other, a, b) = (input.clone(), other.clone(), sha, first.clone());
-                    return Err(AuditError::Conflict { path, other, id, a, b });
+                    return Err(AuditError::Conflict(Box::new(Conflict { path, other, id, a, b })));
                 }
                 merged.duplicates += 1;
                 continue;
