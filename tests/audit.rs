@@ -298,6 +298,12 @@ fn server_mode_gives_the_rows_of_local_mode() {
     server_as_local(Split::Sample);
 }
 
+#[test]
+#[ignore = "the whole test split, two passes: about 10 minutes on two idle cores"]
+fn the_whole_split_killed_part_way_resumes_as_an_uninterrupted_run() {
+    kill_and_resume(Split::Whole);
+}
+
 /// The acceptance on the whole split in two passes besides the reference: the split in
 /// three shards, one of them killed part-way and resumed, merged; and a run through a
 /// server.

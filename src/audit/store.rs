@@ -73,7 +73,8 @@ pub struct Row {
     /// Empty when the capture could not be read.
     pub image_sha256: String,
     pub result: Result<Report, String>,
-    /// The report's total time (reading, second look, under the imprint, second opinions).
+    /// The capture's reading and its trials (second look, under the imprint, second
+    /// opinions), in milliseconds, as the report's `timing_ms.total`.
     pub millis: f64,
 }
 
@@ -361,4 +362,29 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<Merged, AuditError> {
     }
     tx.commit().map_err(fail)?;
     Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(rec: &str) -> Settings {
+        let checksums = BTreeMap::from([("det".to_string(), "aa".to_string()), ("rec".to_string(), rec.to_string())]);
+        Settings::new("0.1.0", "default", &checksums, "local (profile default)", &Policy::default())
+    }
+
+    #[test]
+    fn settings_are_recorded_once_and_a_difference_is_named_to_the_field() {
+        let dir = std::env::temp_dir().join(format!("sealcheck-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let mut store = Store::open(&path).unwrap();
+        store.adopt(&settings("bb"), "this run").unwrap();
+        store.adopt(&settings("bb"), "this run").unwrap();
+        assert_eq!(store.settings().unwrap(), settings("bb"), "recorded once, as given");
+        let refused = store.adopt(&settings("cc"), "this run").unwrap_err().to_string();
+        assert!(refused.contains("model_sha256.rec \"bb\", and this run has model_sha256.rec \"cc\""), "{refused}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

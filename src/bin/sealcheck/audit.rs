@@ -45,8 +45,10 @@ enum AuditCommand {
     /// annotated capture beside the approved and read text. Full-size captures go into
     /// NAME-captures/ beside NAME.html.
     Report {
+        /// The results database.
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
+        /// The page to write.
         #[arg(long, value_name = "OUT.html")]
         out: PathBuf,
         /// Mask identity-card and phone numbers (text and pixels), except where a finding
@@ -60,6 +62,7 @@ enum AuditCommand {
     },
     /// Write every row to stdout.
     Export {
+        /// The results database.
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
         /// One JSON object a row: id, image, image_sha256, outcome, error, millis and the
