@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tracing::{info, warn};
 
-use super::status::sentence;
+use crate::error::sentence;
 
 /// Why credentials could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use tonic::{Code, Status};
 
 use super::limits::LimitError;
 use super::pb::RpcStatus;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, sentence};
 
 /// Why a request has no result.
 #[derive(Debug, thiserror::Error)]
@@ -65,17 +65,6 @@ impl From<ServiceError> for RpcStatus {
     fn from(e: ServiceError) -> Self {
         RpcStatus { code: e.code() as i32, message: sentence(&e), details: Vec::new() }
     }
-}
-
-/// The error and its sources, joined as one sentence.
-pub(crate) fn sentence(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -9,18 +9,25 @@ use sealcheck::Page;
 use sealcheck::input::read_input;
 use sealcheck::service::connect::{self, ClientCredentials, Connection, connect};
 use sealcheck::service::pb::approved_document::Document;
-use sealcheck::service::pb::{self, ApprovedDocument, ApprovedPages};
+use sealcheck::service::pb::{self, ApprovedDocument};
 use sealcheck::verify::{Approved, Report};
 use tonic::Code;
 
 use crate::verify::{Colour, Status, print_report};
 
-/// Where a service is and how to call it: every command that calls one flattens these.
+/// Where a service is and how to call it.
 #[derive(clap::Args, Clone)]
 pub struct ConnectArgs {
     /// The service's address; `https://` for TLS.
     #[arg(long, global = true, env = "SEALCHECK_SERVER", default_value = "http://127.0.0.1:50051", value_name = "URL")]
     pub server: String,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// How a client proves itself and checks the server; `client` and `audit --server` take them.
+#[derive(clap::Args, Clone)]
+pub struct CredentialArgs {
     /// The CA (PEM) that signed the server's certificate; TLS, with an https:// URL.
     #[arg(long, global = true, env = "SEALCHECK_CA", value_name = "FILE")]
     pub ca: Option<PathBuf>,
@@ -35,15 +42,22 @@ pub struct ConnectArgs {
     pub token_file: Option<PathBuf>,
 }
 
-impl ConnectArgs {
-    pub async fn connect(&self) -> anyhow::Result<Connection> {
+impl CredentialArgs {
+    /// A connection to the service at `server` with these credentials.
+    pub async fn connect(&self, server: &str) -> anyhow::Result<Connection> {
         let credentials = ClientCredentials {
             ca: self.ca.clone(),
             cert: self.cert.clone(),
             key: self.key.clone(),
             token_file: self.token_file.clone(),
         };
-        Ok(connect(&self.server, &credentials).await?)
+        Ok(connect(server, &credentials).await?)
+    }
+}
+
+impl ConnectArgs {
+    pub async fn connect(&self) -> anyhow::Result<Connection> {
+        self.credentials.connect(&self.server).await
     }
 }
 
@@ -163,7 +177,7 @@ impl Client {
         let document = load_document(&call.document)?;
         let approved = match (&call.approved_id, &document) {
             (Some(id), _) => Document::PreparedId(id.clone()),
-            (None, Some(approved)) => inline(approved.clone()),
+            (None, Some(approved)) => Document::from(approved.clone()),
             (None, None) => anyhow::bail!("no approved document given"),
         };
         let request_id = call.request_id.clone().unwrap_or_else(|| call.image.display().to_string());
@@ -194,7 +208,7 @@ impl Client {
     async fn prepare(&mut self, approved: Approved) -> anyhow::Result<String> {
         let request = pb::PrepareApprovedRequest {
             request_id: String::new(),
-            approved: Some(ApprovedDocument { document: Some(inline(approved)) }),
+            approved: Some(ApprovedDocument { document: Some(Document::from(approved)) }),
         };
         Ok(self.rpc.prepare_approved(self.request(request)).await.map_err(answered)?.into_inner().prepared_id)
     }
@@ -203,14 +217,6 @@ impl Client {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.timeout);
         request
-    }
-}
-
-/// A document as the proto carries it inline.
-fn inline(approved: Approved) -> Document {
-    match approved {
-        Approved::Text(text) => Document::Text(text),
-        Approved::Pages(images) => Document::Pages(ApprovedPages { images }),
     }
 }
 
