@@ -9,7 +9,7 @@ image="${1:-testdata/samples/capture.jpg}"
 approved="${2:-testdata/samples/approved.txt}"
 listen="${SEALCHECK_LISTEN:-127.0.0.1:50781}"
 log=$(mktemp)
-target/release/sealcheck serve --listen "$listen" 2>"$log" &
+target/release/sealcheck serve --listen "$listen" >/dev/null 2>"$log" &  # stdout: the audit log
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server; rm -f "$log"' EXIT
 until grep -q SERVING "$log"; do

@@ -16,11 +16,14 @@
 //!   queues, per-field limits, deadlines, health and graceful shutdown.
 //! - [`input`]: files a user names, read within a bound, and the one manifest reader.
 //! - [`present`]: the readable report and the annotated capture, for a person.
+//! - [`audit`]: an archive judged again, resumably and in shards, into a results
+//!   database and an HTML report.
 //! - [`eval`]: labelled cases and reading scores, which the verify path never imports.
 //!
 //! Every fallible call returns the one [`Error`], whose [`Error::kind`] says whose trouble
 //! it is.
 
+pub mod audit;
 pub mod compare;
 pub mod error;
 pub mod eval;

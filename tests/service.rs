@@ -51,6 +51,11 @@ impl Server {
             limits: Limits::default(),
             queue,
             font: None,
+            security: Default::default(),
+            metrics: None,
+            audit: None,
+            health_listen: None,
+            max_connection_age: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let done = std::thread::spawn(move || {
@@ -360,6 +365,7 @@ async fn sigterm_lets_the_requests_in_flight_complete_and_exits_0() {
         .args(["serve", "--listen", "127.0.0.1:0", "--workers", "1", "--queue", "4"])
         .current_dir(repo())
         .env("RUST_LOG", "info")
+        .stdout(Stdio::null()) // the audit log
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -362,8 +362,9 @@ fn unreadable_amount_is_critical_unverifiable() {
     assert_eq!(kinds(&v), [FindingKind::CriticalUnverifiable]);
     assert_eq!(v.findings[0].approved.as_deref(), Some("¥50,000.00"));
 
-    // The same when the seal imprint covers the amount, unless it is read surely: paste
-    // over thin strokes makes the recogniser guess with probabilities in the 0.90s.
+    // Under the imprint an amount read exactly as approved vouches as elsewhere (hiding a
+    // change would take reading the changed digit as the approved one); read with less than
+    // `min_agree_prob` it does not.
     let under_imprint = |prob: f32| {
         let mut lines =
             capture_with(CONTRACT, 24, |k| if (amount + 1..amount + 10).contains(&k) { prob } else { 0.98 });
@@ -371,10 +372,11 @@ fn unreadable_amount_is_critical_unverifiable() {
         lines[line].chars.iter_mut().for_each(|c| c.imprint_cover = 0.6);
         check(&lines, CONTRACT)
     };
-    let v = under_imprint(0.95);
+    assert_eq!(under_imprint(0.5).outcome, Outcome::Match);
+    let v = under_imprint(0.25);
     assert_eq!(v.outcome, Outcome::Unreadable);
+    assert_eq!(v.reason, Some(Unreadable::Imprint));
     assert!(kinds(&v).contains(&FindingKind::CriticalUnverifiable));
-    assert_eq!(under_imprint(0.99).outcome, Outcome::Match);
 
     // A changed amount read unconfidently is not excused either.
     let forged = CONTRACT.replace("50,000.00", "80,000.00");

@@ -178,12 +178,13 @@ fn decisive(verdict: &Verdict) -> Option<String> {
 type Stage = fn(&Timings) -> f64;
 
 /// The stages a page's timings name, and how to read each.
-const STAGES: [(&str, Stage); 10] = [
+const STAGES: [(&str, Stage); 11] = [
     ("decode", |t| t.decode),
     ("detect", |t| t.detect),
     ("crop", |t| t.crop),
     ("classify", |t| t.classify),
     ("recognise", |t| t.recognise),
+    ("compare", |t| t.compare),
     ("second_look", |t| t.second_look),
     ("under_imprint", |t| t.under_imprint),
     ("second_opinion", |t| t.second_opinion),

@@ -3,7 +3,6 @@
 //! the candidates side by side.
 
 use std::collections::BTreeSet;
-use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
 use base64::Engine as _;
@@ -15,19 +14,12 @@ use plotters::prelude::*;
 use super::figures::p_value_text;
 use super::summary::{CandidateSummary, Disagreement, Figures, ROTATIONS, Summary, Verdicts, blur_band};
 use crate::compare::Outcome;
+use crate::present::html::{Esc, STYLE, table};
 
 /// A cell with no figure: the candidate has none for that row.
 const NONE: &str = "–";
 const OUTCOMES: [Outcome; 3] = [Outcome::Match, Outcome::Mismatch, Outcome::Unreadable];
 const PLOT_SIZE: (u32, u32) = (640, 400);
-
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;margin:0.5em 0 1.5em}\
-th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left;vertical-align:top}\
-td{font-variant-numeric:tabular-nums}th.group{background:#eee}\
-.row{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}\
-figure{margin:0}figure svg{max-width:100%;height:auto}\
-.pics{gap:1%}.pics figure{max-width:32%}.pics img{max-width:100%;height:auto;border:1px solid #ccc}";
 
 /// Writes the report: header, the candidates' tables, the plots and the disagreements.
 pub fn write_html(summary: &Summary, disagreements: &[Disagreement], out: &mut impl Write) -> io::Result<()> {
@@ -56,25 +48,6 @@ pub fn write_html(summary: &Summary, disagreements: &[Disagreement], out: &mut i
 /// `reliability`); a plot with nothing to show (no verdicts, say) is left out.
 pub fn plots(summary: &Summary) -> Vec<(&'static str, String)> {
     drawn(summary).into_iter().map(|plot| (plot.name, plot.svg)).collect()
-}
-
-/// Text made safe for HTML content and attribute values.
-struct Esc<'a>(&'a str);
-
-impl fmt::Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '<' => f.write_str("&lt;")?,
-                '>' => f.write_str("&gt;")?,
-                '&' => f.write_str("&amp;")?,
-                '"' => f.write_str("&quot;")?,
-                '\'' => f.write_str("&#39;")?,
-                c => f.write_char(c)?,
-            }
-        }
-        Ok(())
-    }
 }
 
 fn pct(share: f64) -> String {
@@ -128,26 +101,6 @@ fn side_by_side(summary: &Summary, rows: &[Row], out: &mut impl Write) -> io::Re
                 writeln!(out, "</tr>")?;
             }
         }
-    }
-    writeln!(out, "</table>")
-}
-
-/// A plain table of text, or "None." when there are no rows.
-fn table(head: &[&str], rows: &[Vec<String>], out: &mut impl Write) -> io::Result<()> {
-    if rows.is_empty() {
-        return writeln!(out, "<p>None.</p>");
-    }
-    write!(out, "<table><tr>")?;
-    for name in head {
-        write!(out, "<th>{}</th>", Esc(name))?;
-    }
-    writeln!(out, "</tr>")?;
-    for row in rows {
-        write!(out, "<tr>")?;
-        for cell in row {
-            write!(out, "<td>{}</td>", Esc(cell))?;
-        }
-        writeln!(out, "</tr>")?;
     }
     writeln!(out, "</table>")
 }

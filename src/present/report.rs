@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::html::Esc;
 use crate::compare::{Evidence, Finding, FindingKind, Outcome, Unreadable, Verdict};
 use crate::read::page::{Line, LineEnd};
 
@@ -30,7 +31,31 @@ pub fn write_report(
     lines: &[Line],
     colour: bool,
 ) -> io::Result<()> {
-    let style = Style { colour };
+    write_styled(out, verdict, approved, lines, Style(if colour { Markup::Ansi } else { Markup::Brackets }))
+}
+
+/// The same report as HTML, for a `<pre>` element: text escaped, the outcome and each
+/// finding's heading in `<b>`, the differing characters in `<mark class="approved">` and
+/// `<mark class="read">`.
+pub fn report_html(verdict: &Verdict, approved: &str, lines: &[Line]) -> String {
+    let mut out = Vec::new();
+    write_styled(&mut out, verdict, approved, lines, Style(Markup::Html)).expect("writing to a Vec");
+    let text = String::from_utf8(out).expect("the report is UTF-8");
+    // Escaped whole, then the markers (private-use characters) become tags.
+    let mut html = Esc(&text).to_string();
+    for (marker, tag) in HTML_MARKERS {
+        html = html.replace(marker, tag);
+    }
+    html
+}
+
+fn write_styled(
+    out: &mut impl Write,
+    verdict: &Verdict,
+    approved: &str,
+    lines: &[Line],
+    style: Style,
+) -> io::Result<()> {
     let outcome_code = match verdict.outcome {
         Outcome::Match => "\x1b[1;32m",
         Outcome::Mismatch => "\x1b[1;31m",
@@ -225,18 +250,45 @@ impl Excerpt {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Style {
-    colour: bool,
+/// How emphasis and marks are written.
+#[derive(Clone, Copy, PartialEq)]
+enum Markup {
+    /// Marks in `[ ]`, no emphasis: for logs and mail.
+    Brackets,
+    /// ANSI colours, for a terminal.
+    Ansi,
+    /// Private-use markers that [`report_html`] turns into tags once the text is escaped.
+    Html,
 }
+
+/// [`Markup::Html`]'s markers and the tags they become.
+const HTML_MARKERS: [(&str, &str); 5] = [
+    ("\u{E000}", "<b>"),
+    ("\u{E001}", "</b>"),
+    ("\u{E002}", "<mark class=\"approved\">"),
+    ("\u{E003}", "<mark class=\"read\">"),
+    ("\u{E004}", "</mark>"),
+];
+
+#[derive(Clone, Copy)]
+struct Style(Markup);
 
 impl Style {
     fn paint(self, text: &str, code: &str) -> String {
-        if self.colour { format!("{code}{text}{RESET}") } else { text.to_string() }
+        match self.0 {
+            Markup::Brackets => text.to_string(),
+            Markup::Ansi => format!("{code}{text}{RESET}"),
+            Markup::Html => format!("\u{E000}{text}\u{E001}"),
+        }
     }
 
     fn mark(self, text: &str, code: &str) -> String {
-        if self.colour { self.paint(text, code) } else { format!("[{text}]") }
+        match self.0 {
+            Markup::Brackets => format!("[{text}]"),
+            Markup::Ansi => self.paint(text, code),
+            Markup::Html if code == APPROVED_MARK => format!("\u{E002}{text}\u{E004}"),
+            Markup::Html => format!("\u{E003}{text}\u{E004}"),
+        }
     }
 }
 
@@ -244,7 +296,7 @@ impl Style {
 ///
 /// `observed` is NFKC with whitespace dropped (as the comparison folds it), so the line is
 /// folded the same way, remembering each folded char's source.
-fn locate(line: &[char], observed: &str) -> Option<[usize; 2]> {
+pub(crate) fn locate(line: &[char], observed: &str) -> Option<[usize; 2]> {
     let folded: Vec<(char, usize)> = line
         .iter()
         .enumerate()

@@ -186,6 +186,10 @@ pub struct Timings {
     /// (`verify` only); 0 when the capture matched without them.
     #[serde(default)]
     pub second_opinion: f64,
+    /// Comparing the first reading with the approved text (`verify` only; the trials'
+    /// comparisons are in their own stages).
+    #[serde(default)]
+    pub compare: f64,
     pub total: f64,
 }
 

@@ -127,6 +127,17 @@ impl fmt::Display for Precision {
     }
 }
 
+/// `det openvino/bf16, cls cpu/f32, …`: what a record of a run names.
+impl fmt::Display for Executions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            let Execution { backend, precision } = self.get(role);
+            write!(f, "{}{} {backend}/{precision}", if i == 0 { "" } else { ", " }, role.as_str())?;
+        }
+        Ok(())
+    }
+}
+
 impl Executions {
     /// Every role on `execution`.
     pub const fn all(execution: Execution) -> Self {

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
+use super::metrics;
 use crate::Verifier;
 use crate::error::{Error, Result};
 use crate::runtime::pool::Busy;
@@ -33,6 +34,16 @@ pub enum Lane {
     Press,
     /// Bulk work: served when no press event waits; a full queue is waited for.
     Bulk,
+}
+
+impl Lane {
+    /// The lane's name in the metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Press => "press",
+            Lane::Bulk => "bulk",
+        }
+    }
 }
 
 /// A moving average of how long a job holds a worker.
@@ -96,9 +107,10 @@ impl Admission {
         self.queue
     }
 
-    /// Queue `work` in `lane` and await its result. `work` is given the verifier when a
-    /// worker is free and starts the job on it; the future it returns is the job's result.
-    pub async fn run<T, W, F>(&self, lane: Lane, deadline: Option<Instant>, work: W) -> Result<T>
+    /// Queue `work` in `lane` and await its result, with how long it waited for a worker.
+    /// `work` is given the verifier when a worker is free and starts the job on it; the
+    /// future it returns is the job's result.
+    pub async fn run<T, W, F>(&self, lane: Lane, deadline: Option<Instant>, work: W) -> Result<(T, Duration)>
     where
         T: Send + 'static,
         W: FnOnce(&Verifier) -> Result<F> + Send + 'static,
@@ -110,11 +122,16 @@ impl Admission {
             return Err(Error::Deadline);
         }
         let (reply, result) = oneshot::channel();
-        let job: Box<dyn Queued> = Box::new(Job { deadline, reply, work });
+        let job: Box<dyn Queued> = Box::new(Job { deadline, reply, work, queued: Instant::now() });
+        let queue = match lane {
+            Lane::Press => &self.press,
+            Lane::Bulk => &self.bulk,
+        };
         match lane {
-            Lane::Press => self.press.try_send(job).map_err(|_| self.busy())?,
-            Lane::Bulk => self.bulk.send(job).await.map_err(|_| self.busy())?,
+            Lane::Press => queue.try_send(job).map_err(|_| self.busy())?,
+            Lane::Bulk => queue.send(job).await.map_err(|_| self.busy())?,
         }
+        metrics::queue_depth(lane.name(), queue.max_capacity() - queue.capacity());
         // The dispatcher drops a job only when it runs no more, which is when the service stops.
         result.await.unwrap_or(Err(Error::Lost(crate::runtime::pool::Lost)))
     }
@@ -147,8 +164,9 @@ trait Queued: Send {
 
 struct Job<T, W> {
     deadline: Option<Instant>,
-    reply: oneshot::Sender<Result<T>>,
+    reply: oneshot::Sender<Result<(T, Duration)>>,
     work: W,
+    queued: Instant,
 }
 
 impl<T, W, F> Queued for Job<T, W>
@@ -170,8 +188,10 @@ where
     }
 
     fn start(self: Box<Self>, state: Arc<Shared>, permit: OwnedSemaphorePermit) {
-        let Job { reply, work, .. } = *self;
+        let Job { reply, work, queued, .. } = *self;
         let started = Instant::now();
+        let waited = started - queued;
+        metrics::queued(waited);
         let running = match work(&state.verifier) {
             Ok(running) => running,
             Err(e) => {
@@ -185,7 +205,7 @@ where
             state.times.record(started.elapsed());
             state.busy.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
-            let _ = reply.send(result);
+            let _ = reply.send(result.map(|value| (value, waited)));
         });
     }
 }
@@ -207,6 +227,8 @@ async fn dispatch(
             Some(job) = bulk.recv() => job,
             else => return,
         };
+        metrics::queue_depth(Lane::Press.name(), press.len());
+        metrics::queue_depth(Lane::Bulk.name(), bulk.len());
         if job.abandoned() {
             continue;
         }

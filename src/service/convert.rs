@@ -11,7 +11,7 @@ use super::pb;
 use crate::compare::{Evidence, Finding, FindingKind, Outcome, Policy, PolicyOverrides, Reread, Unreadable, Verdict};
 use crate::read::page::{Char, Line, LineEnd, LineFlags, Page, Point, Quad, Timings};
 use crate::runtime::backend::Execution;
-use crate::verify::{Provenance, Report};
+use crate::verify::{Approved, Provenance, Report};
 
 /// A response that does not hold what its message promises.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,16 @@ impl TryFrom<pb::Report> for Report {
             approved_text: approved_text.into(),
             page: required(page, "report.page")?.try_into()?,
         })
+    }
+}
+
+/// A document as the proto carries it inline.
+impl From<Approved> for pb::approved_document::Document {
+    fn from(approved: Approved) -> Self {
+        match approved {
+            Approved::Text(text) => pb::approved_document::Document::Text(text),
+            Approved::Pages(images) => pb::approved_document::Document::Pages(pb::ApprovedPages { images }),
+        }
     }
 }
 
@@ -533,6 +543,7 @@ same_fields!(Timings {
     second_look,
     under_imprint,
     second_opinion,
+    compare,
     total,
 });
 

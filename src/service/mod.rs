@@ -20,19 +20,40 @@
 //!   rebuilds a report and prints it with the local command's code).
 //! - [`server`]: the handlers, health (NOT_SERVING until every worker has run every model
 //!   once, and again while shutting down), reflection (v1 and v1alpha), and graceful
-//!   shutdown.
+//!   shutdown; every answer passes one function that logs it, counts it in [`metrics`] and
+//!   writes its [`audit`] line.
+//!
+//! Only callers with credentials get in, and operators see inside without reading a
+//! document:
+//! - [`tls`]: TLS and mutual TLS on the listener (rustls with ring alone), each connection
+//!   handshaken with the certificate current at that moment;
+//! - [`auth`]: one tower layer over every service checks the bearer token (health exempt)
+//!   and records the caller (the token's name, the client certificate's subject);
+//! - [`credentials`]: the token and TLS files, polled by hash and reloaded when they change
+//!   (a Kubernetes Secret changes in place) or on SIGHUP;
+//! - [`metrics`]: Prometheus counters, gauges and histograms on a listener of their own, the
+//!   stages' latencies taken from the verifier's own timings;
+//! - [`audit`]: one JSON line per call, with hashes and ids, never text or image bytes;
+//! - [`connect`]: the client's side (TLS, the token on every call), for every command that
+//!   calls a service.
 //!
 //! Document text and image bytes are never logged; spans carry the request id and the press
 //! event's ids.
 
 pub mod admission;
+pub mod audit;
+pub mod auth;
+pub mod connect;
 pub mod convert;
+pub mod credentials;
 pub mod limits;
+pub mod metrics;
 pub mod pb;
 pub mod prepared;
 pub mod server;
 pub mod status;
+pub mod tls;
 
 pub use limits::Limits;
-pub use server::{ServeConfig, ServeError, serve};
+pub use server::{Security, ServeConfig, ServeError, serve};
 pub use status::ServiceError;

@@ -3,11 +3,16 @@
 //!
 //! The listener is served from the start, with health NOT_SERVING, while the models load
 //! and every worker runs every model once; calls to the API meanwhile are UNAVAILABLE.
+//! Every call passes the [`auth`](super::auth) gate first, over TLS when configured, and
+//! every answer goes through one place ([`Api::finish`]) that logs it, counts it in the
+//! metrics and writes its audit line.
 //! Health turns SERVING when the verifier is warm, and NOT_SERVING again as soon as
 //! shutdown is asked for; the server then takes no new calls, finishes those in flight,
 //! and returns.
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -17,23 +22,30 @@ use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tonic::metadata::MetadataMap;
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Code, Request, Response, Status, Streaming};
+use tonic_health::pb::health_server::{Health, HealthServer};
 use tonic_health::server::HealthReporter;
 use tracing::{Instrument, Span, info, info_span, warn};
 
 use super::admission::{Admission, Lane};
+use super::audit::{self, Audit, Record};
+use super::auth::{AuthLayer, Caller};
 use super::convert::executions_to_pb;
+use super::credentials::{CredentialError, Refresh, TlsFiles, Tokens, Watched, keep_fresh};
 use super::limits::{LimitError, Limits};
+use super::metrics::{self, InFlight, MetricsError};
 use super::pb::approved_document::Document;
 use super::pb::seal_check_service_server::{SealCheckService, SealCheckServiceServer};
 use super::pb::{self, verify_stream_response};
 use super::prepared::{Prepared, pages_id, text_id};
 use super::status::ServiceError;
-use crate::compare::Policy;
+use super::tls;
+use crate::compare::{Outcome, Policy, Unreadable};
 use crate::error::Error;
 use crate::present::annotate::{self, Font};
 use crate::read::decode::{Alpha, decode};
-use crate::runtime::models::loaded_runtime;
+use crate::read::page::Timings;
+use crate::runtime::models::{loaded_runtime, sha256_hex};
 use crate::verify::{Approved, Report, Request as Press};
 use crate::{ModelSet, Verifier, VerifierConfig};
 
@@ -49,6 +61,28 @@ pub struct ServeConfig {
     pub queue: usize,
     /// The labels' font of annotated captures; without one they are drawn unlabelled.
     pub font: Option<Font>,
+    pub security: Security,
+    /// Where to serve Prometheus metrics; `None` serves none.
+    pub metrics: Option<SocketAddr>,
+    /// Where each call's audit line goes; `None` writes none.
+    pub audit: Option<Audit>,
+    /// Where to serve grpc.health.v1 alone, in plaintext without tokens: Kubernetes' gRPC
+    /// probes speak no TLS. `None` serves none.
+    pub health_listen: Option<SocketAddr>,
+    /// Close each connection after this long (after its calls finish), so that clients
+    /// that balance over DNS resolve again and find new replicas. `None` keeps them open.
+    pub max_connection_age: Option<Duration>,
+}
+
+/// Who may connect and call.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// TLS (and mutual TLS with a client CA); `None` serves plaintext.
+    pub tls: Option<TlsFiles>,
+    /// A file of `name:token` lines; `None` lets every caller in.
+    pub tokens: Option<PathBuf>,
+    /// How often the files are checked for changes; zero checks only on SIGHUP.
+    pub reload_every: Duration,
 }
 
 /// Why a server could not run.
@@ -60,6 +94,12 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("the reflection service did not build")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("the credentials did not load")]
+    Credentials(#[from] CredentialError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    #[error("cannot listen for health checks on {0}")]
+    HealthListen(SocketAddr, #[source] std::io::Error),
 }
 
 /// Serve the API on `listener` until `shutdown` completes, then finish the calls in flight.
@@ -71,25 +111,21 @@ pub async fn serve(
     let address = listener.local_addr().map_or_else(|_| "?".into(), |a| a.to_string());
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, tonic_health::ServingStatus::NotServing).await;
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-    };
-    let (reflection_v1, reflection_v1alpha) = (reflection().build_v1()?, reflection().build_v1alpha()?);
-    let ServeConfig { models, verifier, limits, queue, font } = config;
-    let decoding = (verifier.engine.limits.max_pixels.min(limits.max_image_pixels), verifier.engine.page.alpha);
-    let api = Api(Arc::new(Inner {
-        core: OnceLock::new(),
-        prepared: Prepared::new(limits.max_prepared_documents, limits.max_prepared_bytes),
+    let ServeConfig {
+        models,
+        verifier,
         limits,
+        queue,
         font,
-        decoding,
-    }));
-    let max_message = api.0.limits.max_message_bytes;
-    let service = SealCheckServiceServer::new(api.clone())
-        .max_decoding_message_size(max_message)
-        .max_encoding_message_size(max_message);
+        security,
+        metrics,
+        audit,
+        health_listen,
+        max_connection_age,
+    } = config;
+    let credentials = credentials(&security, &listener)?;
+    let probes = operators(metrics, health_listen, health_service.clone()).await?;
+    let api = Api(Arc::new(Inner::new(limits, font, audit, &verifier)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let stopping = {
         let health = health.clone();
@@ -101,14 +137,7 @@ pub async fn serve(
             set_health(&health, tonic_health::ServingStatus::NotServing).await;
         }
     };
-    let server = tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .add_service(service)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping),
-    );
+    let server = spawn_server(listener, credentials, max_connection_age, health_service, api.clone(), stopping)?;
     match start(models, verifier, queue).await {
         Ok(core) => {
             let workers = core.admission.verifier().workers();
@@ -122,8 +151,102 @@ pub async fn serve(
             return Err(e.into());
         }
     }
-    server.await.expect("the server task does not panic")?;
-    Ok(())
+    let served = server.await.expect("the server task does not panic");
+    if let Some(probes) = probes {
+        probes.abort();
+    }
+    Ok(served?)
+}
+
+/// The API behind the gate, with health and reflection, served on `listener` (over TLS
+/// when configured) from a task of its own until `stopping` completes.
+fn spawn_server(
+    listener: TcpListener,
+    (tls, tokens): Credentials,
+    max_connection_age: Option<Duration>,
+    health: HealthServer<impl Health>,
+    api: Api,
+    stopping: impl Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>, ServeError> {
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let max_message = api.0.limits.max_message_bytes;
+    let service =
+        SealCheckServiceServer::new(api).max_decoding_message_size(max_message).max_encoding_message_size(max_message);
+    let builder = tonic::transport::Server::builder();
+    let builder = match max_connection_age {
+        Some(age) => builder.max_connection_age(age),
+        None => builder,
+    };
+    let router = builder
+        .layer(AuthLayer::new(tokens))
+        .add_service(health)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .add_service(service);
+    Ok(match tls {
+        Some(config) => tokio::spawn(router.serve_with_incoming_shutdown(tls::incoming(listener, config), stopping)),
+        None => tokio::spawn(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping)),
+    })
+}
+
+/// What operators reach besides the API: the metrics' listener, and plaintext health
+/// checks whose task is returned.
+async fn operators(
+    metrics: Option<SocketAddr>,
+    health_listen: Option<SocketAddr>,
+    health: HealthServer<impl Health>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, ServeError> {
+    if let Some(address) = metrics {
+        metrics::install(address)?;
+        info!(%address, "serving metrics");
+    }
+    match health_listen {
+        Some(address) => Ok(Some(serve_health(address, health).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Serve `health` alone on `address`, in plaintext, until the task is aborted.
+async fn serve_health(
+    address: SocketAddr,
+    health: HealthServer<impl Health>,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let listener = TcpListener::bind(address).await.map_err(|e| ServeError::HealthListen(address, e))?;
+    info!(address = %listener.local_addr().unwrap_or(address), "serving health checks in plaintext");
+    let server = tonic::transport::Server::builder().add_service(health);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = server.serve_with_incoming(TcpListenerStream::new(listener)).await {
+            warn!(error = %e, "the health checks' listener failed");
+        }
+    }))
+}
+
+/// The TLS configuration and the tokens, kept fresh from files.
+type Credentials = (Option<Arc<Watched<rustls::ServerConfig>>>, Option<Arc<Watched<Tokens>>>);
+
+/// The TLS configuration and the tokens, loaded now and kept fresh from then on; a warning
+/// when anyone who reaches `listener` may call.
+fn credentials(security: &Security, listener: &TcpListener) -> Result<Credentials, CredentialError> {
+    tls::install_crypto_provider();
+    let tls = security.tls.as_ref().map(|files| Watched::load("TLS files", files.paths(), TlsFiles::parse));
+    let tls = tls.transpose()?.map(Arc::new);
+    let tokens = security.tokens.as_ref().map(|path| Watched::load("tokens", vec![path.clone()], Tokens::parse));
+    let tokens = tokens.transpose()?.map(Arc::new);
+    let loopback = listener.local_addr().is_ok_and(|a| a.ip().is_loopback());
+    if tokens.is_none() && !loopback {
+        warn!("no --token-file: any client that reaches this address may call the API");
+    }
+    let mut watched: Vec<Arc<dyn Refresh>> = Vec::new();
+    watched.extend(tls.clone().map(|t| t as Arc<dyn Refresh>));
+    watched.extend(tokens.clone().map(|t| t as Arc<dyn Refresh>));
+    if !watched.is_empty() {
+        tokio::spawn(keep_fresh(watched, security.reload_every));
+    }
+    Ok((tls, tokens))
 }
 
 /// Load the models and warm every worker, off the runtime's threads, then admit work.
@@ -162,6 +285,22 @@ struct Inner {
     font: Option<Font>,
     /// The pixel limit and alpha rule an annotated capture is decoded with.
     decoding: (u64, Alpha),
+    audit: Option<Audit>,
+}
+
+impl Inner {
+    /// Before the verifier starts: `core` is set once it is warm.
+    fn new(limits: Limits, font: Option<Font>, audit: Option<Audit>, verifier: &VerifierConfig) -> Self {
+        let decoding = (verifier.engine.limits.max_pixels.min(limits.max_image_pixels), verifier.engine.page.alpha);
+        Inner {
+            core: OnceLock::new(),
+            prepared: Prepared::new(limits.max_prepared_documents, limits.max_prepared_bytes),
+            limits,
+            font,
+            decoding,
+            audit,
+        }
+    }
 }
 
 struct Core {
@@ -169,6 +308,58 @@ struct Core {
 }
 
 type Served<T> = Result<T, ServiceError>;
+
+/// A response, and what the call found out besides it for the log, the metrics and the
+/// audit log.
+struct Found<T> {
+    response: T,
+    verdict: Option<(Outcome, Option<Unreadable>)>,
+    timings: Option<Timings>,
+    queued: Option<Duration>,
+}
+
+impl<T> Found<T> {
+    fn plain(response: T) -> Self {
+        Self { response, verdict: None, timings: None, queued: None }
+    }
+}
+
+/// One call as the log, the metrics and the audit log see it; counted in flight while it
+/// lives.
+struct Call {
+    method: &'static str,
+    caller: Caller,
+    request_id: String,
+    press_event: pb::PressEvent,
+    input_sha256: Option<String>,
+    started: Instant,
+    _in_flight: InFlight,
+}
+
+impl Call {
+    fn new(method: &'static str, caller: Caller) -> Self {
+        let (request_id, press_event, input_sha256) = Default::default();
+        Self {
+            method,
+            caller,
+            request_id,
+            press_event,
+            input_sha256,
+            started: Instant::now(),
+            _in_flight: InFlight::start(),
+        }
+    }
+
+    /// With a press's ids and the hash of its capture.
+    fn press(self, request: &pb::VerifyRequest) -> Self {
+        Self {
+            request_id: request.request_id.clone(),
+            press_event: request.press_event.clone().unwrap_or_default(),
+            input_sha256: Some(sha256_hex(&request.image)),
+            ..self
+        }
+    }
+}
 
 impl Api {
     fn core(&self) -> Served<&Core> {
@@ -181,23 +372,25 @@ impl Api {
         request: pb::VerifyRequest,
         lane: Lane,
         deadline: Option<Instant>,
-    ) -> Served<pb::VerifyResponse> {
+    ) -> Served<Found<pb::VerifyResponse>> {
         let core = self.core()?;
-        let started = Instant::now();
         let pb::VerifyRequest { request_id, press_event, image, approved, policy, annotate } = request;
         self.0.limits.image("the capture", &image)?;
         let approved = self.approved(approved)?;
         let policy = policy.map(|p| Policy::with_overrides(&p.into())).transpose().map_err(Error::from)?;
         let kept = annotate.then(|| image.clone());
         let press = Press { capture: image, approved, policy, deadline };
-        let report = core.admission.run(lane, deadline, move |verifier| verifier.submit(press)).await?;
+        let (report, queued) = core.admission.run(lane, deadline, move |verifier| verifier.submit(press)).await?;
         let annotated_png = match kept {
             Some(capture) => self.annotate(capture, report.clone()).await?,
             None => Vec::new(),
         };
-        let outcome = report.verdict.outcome;
-        info!(%outcome, ms = started.elapsed().as_millis() as u64, "verified");
-        Ok(pb::VerifyResponse { request_id, press_event, report: Some((&report).into()), annotated_png })
+        Ok(Found {
+            verdict: Some((report.verdict.outcome, report.verdict.reason)),
+            timings: Some(report.page.timings.clone()),
+            queued: Some(queued),
+            response: pb::VerifyResponse { request_id, press_event, report: Some((&report).into()), annotated_png },
+        })
     }
 
     /// The approved document of a request, checked against the limits; a prepared id is
@@ -244,7 +437,7 @@ impl Api {
         &self,
         request: pb::PrepareApprovedRequest,
         deadline: Option<Instant>,
-    ) -> Served<pb::PrepareApprovedResponse> {
+    ) -> Served<Found<pb::PrepareApprovedResponse>> {
         let core = self.core()?;
         let (prepared_id, text): (String, Arc<str>) = match self.approved(request.approved)? {
             Approved::Text(text) => (text_id(&text), text.into()),
@@ -252,28 +445,32 @@ impl Api {
                 let id = pages_id(&pages);
                 let read =
                     move |verifier: &Verifier| verifier.submit_approved(pages).map(|reply| async { reply.await? });
-                (id, core.admission.run(Lane::Press, deadline, read).await?)
+                (id, core.admission.run(Lane::Press, deadline, read).await?.0)
             }
         };
         self.0.prepared.insert(prepared_id.clone(), Arc::clone(&text));
         info!(prepared_id, "prepared");
-        Ok(pb::PrepareApprovedResponse { prepared_id, approved_text: text.to_string() })
+        Ok(Found::plain(pb::PrepareApprovedResponse { prepared_id, approved_text: text.to_string() }))
     }
 
     async fn recognize(
         &self,
         request: pb::RecognizeRequest,
         deadline: Option<Instant>,
-    ) -> Served<pb::RecognizeResponse> {
+    ) -> Served<Found<pb::RecognizeResponse>> {
         let core = self.core()?;
         let pb::RecognizeRequest { request_id, image } = request;
         self.0.limits.image("the capture", &image)?;
         let read = move |verifier: &Verifier| verifier.submit_read(image).map(|reply| async { reply.await? });
-        let page = core.admission.run(Lane::Press, deadline, read).await?;
-        Ok(pb::RecognizeResponse { request_id, page: Some((&page).into()) })
+        let (page, queued) = core.admission.run(Lane::Press, deadline, read).await?;
+        Ok(Found {
+            timings: Some(page.timings.clone()),
+            queued: Some(queued),
+            ..Found::plain(pb::RecognizeResponse { request_id, page: Some((&page).into()) })
+        })
     }
 
-    fn info(&self) -> Served<pb::GetInfoResponse> {
+    fn info(&self) -> Served<Found<pb::GetInfoResponse>> {
         let core = self.core()?;
         let verifier = core.admission.verifier();
         let models = verifier.models();
@@ -288,7 +485,7 @@ impl Api {
             max_prepared_bytes: l.max_prepared_bytes as u64,
             queue: core.admission.queue() as u32,
         };
-        Ok(pb::GetInfoResponse {
+        Ok(Found::plain(pb::GetInfoResponse {
             version: env!("CARGO_PKG_VERSION").into(),
             model_set: models.name.clone(),
             model_sha256: models.checksums.iter().cloned().collect(),
@@ -297,7 +494,7 @@ impl Api {
             workers: verifier.workers() as u32,
             runtime: loaded_runtime().map_or_else(String::new, |r| r.name.clone()),
             model_execution: executions_to_pb(verifier.executions()),
-        })
+        }))
     }
 
     /// Read a stream's items at most `queue` ahead of the answer sent last, and answer each
@@ -305,6 +502,7 @@ impl Api {
     fn stream(
         &self,
         mut inbound: Streaming<pb::VerifyStreamRequest>,
+        caller: Caller,
     ) -> ReceiverStream<Result<pb::VerifyStreamResponse, Status>> {
         let queue = self.core().map_or(1, |core| core.admission.queue());
         let (answers, outbound) = mpsc::channel(queue);
@@ -318,7 +516,7 @@ impl Api {
                     let Ok(item) = item.inspect_err(|status| warn!(%status, "the stream's inbound side failed")) else {
                         break;
                     };
-                    let answer = api.stream_item(item.request);
+                    let answer = api.stream_item(item.request, caller.clone());
                     if in_order.send(answer).await.is_err() {
                         break;
                     }
@@ -337,13 +535,17 @@ impl Api {
     }
 
     /// One stream item, judged in a task of its own, as the answer to await in its turn.
-    fn stream_item(&self, request: Option<pb::VerifyRequest>) -> Answer {
+    fn stream_item(&self, request: Option<pb::VerifyRequest>, caller: Caller) -> Answer {
         let request_id = request.as_ref().map(|r| r.request_id.clone()).unwrap_or_default();
         let api = self.clone();
         let judged = tokio::spawn(async move {
-            let request = request.ok_or(LimitError::Missing("request"))?;
-            let span = press_span("verify_stream_item", &request);
-            api.verify_one(request, Lane::Bulk, None).instrument(span).await
+            let call = Call::new("VerifyStream", caller);
+            let Some(request) = request else {
+                return api.finish(call, Err(LimitError::Missing("request").into()));
+            };
+            let (call, span) = (call.press(&request), press_span("verify_stream_item", &request));
+            let found = api.verify_one(request, Lane::Bulk, None).instrument(span.clone()).await;
+            span.in_scope(|| api.finish(call, found))
         });
         Box::pin(async move {
             let result = match judged.await {
@@ -390,10 +592,10 @@ fn deadline_of(metadata: &MetadataMap) -> Option<Instant> {
 #[tonic::async_trait]
 impl SealCheckService for Api {
     async fn verify(&self, request: Request<pb::VerifyRequest>) -> Result<Response<pb::VerifyResponse>, Status> {
-        let deadline = deadline_of(request.metadata());
+        let (deadline, call) = (deadline_of(request.metadata()), Call::new("Verify", Caller::of(&request)));
         let request = request.into_inner();
-        let span = press_span("verify", &request);
-        answered(span, self.verify_one(request, Lane::Press, deadline)).await
+        let (call, span) = (call.press(&request), press_span("verify", &request));
+        self.answer(call, span, self.verify_one(request, Lane::Press, deadline)).await
     }
 
     type VerifyStreamStream = ReceiverStream<Result<pb::VerifyStreamResponse, Status>>;
@@ -403,40 +605,95 @@ impl SealCheckService for Api {
         request: Request<Streaming<pb::VerifyStreamRequest>>,
     ) -> Result<Response<Self::VerifyStreamStream>, Status> {
         self.core()?;
-        Ok(Response::new(self.stream(request.into_inner())))
+        let caller = Caller::of(&request);
+        Ok(Response::new(self.stream(request.into_inner(), caller)))
     }
 
     async fn prepare_approved(
         &self,
         request: Request<pb::PrepareApprovedRequest>,
     ) -> Result<Response<pb::PrepareApprovedResponse>, Status> {
-        let deadline = deadline_of(request.metadata());
+        let (deadline, mut call) =
+            (deadline_of(request.metadata()), Call::new("PrepareApproved", Caller::of(&request)));
         let request = request.into_inner();
+        call.request_id = request.request_id.clone();
         let span = info_span!("request", rpc = "prepare_approved", request_id = %request.request_id);
-        answered(span, self.prepare(request, deadline)).await
+        self.answer(call, span, self.prepare(request, deadline)).await
     }
 
     async fn recognize(
         &self,
         request: Request<pb::RecognizeRequest>,
     ) -> Result<Response<pb::RecognizeResponse>, Status> {
-        let deadline = deadline_of(request.metadata());
+        let (deadline, mut call) = (deadline_of(request.metadata()), Call::new("Recognize", Caller::of(&request)));
         let request = request.into_inner();
+        call.request_id = request.request_id.clone();
+        call.input_sha256 = Some(sha256_hex(&request.image));
         let span = info_span!("request", rpc = "recognize", request_id = %request.request_id);
-        answered(span, self.recognize(request, deadline)).await
+        self.answer(call, span, self.recognize(request, deadline)).await
     }
 
-    async fn get_info(&self, _: Request<pb::GetInfoRequest>) -> Result<Response<pb::GetInfoResponse>, Status> {
-        Ok(Response::new(self.info()?))
+    async fn get_info(&self, request: Request<pb::GetInfoRequest>) -> Result<Response<pb::GetInfoResponse>, Status> {
+        let call = Call::new("GetInfo", Caller::of(&request));
+        let span = info_span!("request", rpc = "get_info");
+        self.answer(call, span, std::future::ready(self.info())).await
     }
 }
 
-/// A call's answer, its work run in `span`; a failure is logged there in one line: the
-/// code and the sentence (which never quotes a document's text or an image's bytes).
-async fn answered<T>(span: Span, work: impl Future<Output = Served<T>>) -> Result<Response<T>, Status> {
-    let answer = work.instrument(span.clone()).await;
-    if let Err(e) = &answer {
-        span.in_scope(|| info!(code = ?e.code(), error = %e, "refused"));
+impl Api {
+    /// A call's answer, its work run in `span`.
+    async fn answer<T>(
+        &self,
+        call: Call,
+        span: Span,
+        work: impl Future<Output = Served<Found<T>>>,
+    ) -> Result<Response<T>, Status> {
+        let found = work.instrument(span.clone()).await;
+        Ok(Response::new(span.in_scope(|| self.finish(call, found))?))
     }
-    Ok(Response::new(answer?))
+
+    /// The one place a call's answer is logged (one line: the code and the sentence, which
+    /// never quote a document's text or an image's bytes), counted in the metrics and
+    /// written to the audit log.
+    fn finish<T>(&self, call: Call, found: Served<Found<T>>) -> Served<T> {
+        let spent = call.started.elapsed();
+        let ms = spent.as_secs_f64() * 1000.0;
+        let code = found.as_ref().map_or_else(ServiceError::code, |_| Code::Ok);
+        metrics::answered(call.method, code, spent);
+        let (verdict, timings, queued) = match &found {
+            Ok(Found { verdict, timings, queued, .. }) => (*verdict, timings.as_ref(), *queued),
+            Err(_) => (None, None, None),
+        };
+        match (&found, verdict, timings) {
+            (Ok(_), Some((outcome, _)), Some(timings)) => {
+                metrics::judged(outcome, timings);
+                info!(%outcome, ms = ms as u64, "verified");
+            }
+            (Ok(_), ..) => info!(ms = ms as u64, "answered"),
+            (Err(e), ..) => {
+                if let Some(reason) = e.reason() {
+                    metrics::refused(reason);
+                }
+                info!(code = ?e.code(), error = %e, "refused");
+            }
+        }
+        if let Some(audit) = &self.0.audit {
+            audit.write(&Record {
+                time: audit::now(),
+                method: call.method,
+                request_id: &call.request_id,
+                seal_id: &call.press_event.seal_id,
+                event_id: &call.press_event.event_id,
+                caller: &call.caller,
+                code: metrics::code_name(code),
+                outcome: verdict.map(|v| v.0),
+                reason: verdict.and_then(|v| v.1),
+                input_sha256: call.input_sha256.as_deref(),
+                duration_ms: ms,
+                queue_ms: queued.map(|q| q.as_secs_f64() * 1000.0),
+                timing_ms: timings,
+            });
+        }
+        found.map(|found| found.response)
+    }
 }

@@ -4,7 +4,7 @@ use tonic::{Code, Status};
 
 use super::limits::LimitError;
 use super::pb::RpcStatus;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, sentence};
 
 /// Why a request has no result.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,21 @@ impl ServiceError {
             ServiceError::Unavailable(_) => Code::Unavailable,
         }
     }
+
+    /// Why the call was refused, for the metrics; `None` for a bug, which is no refusal.
+    pub fn reason(&self) -> Option<&'static str> {
+        Some(match self {
+            ServiceError::Library(e) => match e.kind() {
+                ErrorKind::Invalid => "invalid_argument",
+                ErrorKind::Overloaded => "queue_full",
+                ErrorKind::Deadline => "deadline",
+                ErrorKind::Internal => return None,
+            },
+            ServiceError::Limit(_) => "invalid_argument",
+            ServiceError::UnknownDocument(_) => "unknown_document",
+            ServiceError::Unavailable(_) => "loading",
+        })
+    }
 }
 
 impl From<ServiceError> for Status {
@@ -50,17 +65,6 @@ impl From<ServiceError> for RpcStatus {
     fn from(e: ServiceError) -> Self {
         RpcStatus { code: e.code() as i32, message: sentence(&e), details: Vec::new() }
     }
-}
-
-/// The error and its sources, joined as one sentence.
-fn sentence(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -232,8 +232,10 @@ impl Worker {
             Approved::Pages(pages) => cache.text(engine, pages)?,
         };
         let approved = ApprovedText::new(text, policy);
-        let (image, page) = engine.read_encoded(capture)?;
+        let (image, mut page) = engine.read_encoded(capture)?;
+        let started = Instant::now();
         let (verdict, ends) = approved.compare_with_ends(&page.lines);
+        page.timings.compare = trials::book(started, &mut page.timings.total);
         let mut judgement = Judgement { approved: &approved, image: &image, page, verdict };
         if !ends.is_empty() {
             judgement.look_past_ends(engine, &ends)?;

@@ -199,7 +199,7 @@ fn looked_flags(lines: &[Line], end: &ShortEnd, piece: Option<usize>, read: &Lin
 
 /// Milliseconds since `start`, added to the page's `total`: what a stage `verify` runs after
 /// the read cost.
-fn book(start: Instant, total: &mut f64) -> f64 {
+pub(super) fn book(start: Instant, total: &mut f64) -> f64 {
     let spent = start.elapsed().as_secs_f64() * 1000.0;
     *total += spent;
     spent

@@ -7,20 +7,64 @@ use std::time::Duration;
 use anyhow::Context;
 use sealcheck::Page;
 use sealcheck::input::read_input;
+use sealcheck::service::connect::{self, ClientCredentials, Connection, connect};
 use sealcheck::service::pb::approved_document::Document;
-use sealcheck::service::pb::seal_check_service_client::SealCheckServiceClient;
-use sealcheck::service::pb::{self, ApprovedDocument, ApprovedPages};
+use sealcheck::service::pb::{self, ApprovedDocument};
 use sealcheck::verify::{Approved, Report};
 use tonic::Code;
-use tonic::transport::Channel;
 
 use crate::verify::{Colour, Status, print_report};
 
+/// Where a service is and how to call it.
+#[derive(clap::Args, Clone)]
+pub struct ConnectArgs {
+    /// The service's address; `https://` for TLS.
+    #[arg(long, global = true, env = "SEALCHECK_SERVER", default_value = "http://127.0.0.1:50051", value_name = "URL")]
+    pub server: String,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// How a client proves itself and checks the server; `client` and `audit --server` take them.
+#[derive(clap::Args, Clone)]
+pub struct CredentialArgs {
+    /// The CA (PEM) that signed the server's certificate; TLS, with an https:// URL.
+    #[arg(long, global = true, env = "SEALCHECK_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// This client's certificate (PEM), for a server that asks for one (mutual TLS); with --key.
+    #[arg(long, global = true, env = "SEALCHECK_CERT", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// This client's private key (PEM), with --cert.
+    #[arg(long, global = true, env = "SEALCHECK_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// A file holding the bearer token the server expects (the token alone).
+    #[arg(long, global = true, env = "SEALCHECK_CLIENT_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl CredentialArgs {
+    /// A connection to the service at `server` with these credentials.
+    pub async fn connect(&self, server: &str) -> anyhow::Result<Connection> {
+        let credentials = ClientCredentials {
+            ca: self.ca.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            token_file: self.token_file.clone(),
+        };
+        Ok(connect(server, &credentials).await?)
+    }
+}
+
+impl ConnectArgs {
+    pub async fn connect(&self) -> anyhow::Result<Connection> {
+        self.credentials.connect(&self.server).await
+    }
+}
+
 #[derive(clap::Args)]
 pub struct ClientArgs {
-    /// The service's address.
-    #[arg(long, global = true, env = "SEALCHECK_SERVER", default_value = "http://127.0.0.1:50051", value_name = "URL")]
-    server: String,
+    #[command(flatten)]
+    connect: ConnectArgs,
     /// Seconds to wait for an answer (sent as the call's deadline).
     #[arg(long, global = true, default_value_t = 60.0, value_name = "S")]
     timeout: f64,
@@ -92,19 +136,14 @@ struct VerifyCall {
 pub fn run(args: &ClientArgs) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let channel = Channel::from_shared(args.server.clone())
-            .with_context(|| format!("`{}` is not a server URL", args.server))?
-            .connect()
-            .await
-            .with_context(|| format!("cannot reach the server at {}", args.server))?;
         let client =
-            Client { rpc: SealCheckServiceClient::new(channel), timeout: Duration::from_secs_f64(args.timeout) };
+            Client { rpc: args.connect.connect().await?.api(), timeout: Duration::from_secs_f64(args.timeout) };
         client.call(&args.call).await
     })
 }
 
 struct Client {
-    rpc: SealCheckServiceClient<Channel>,
+    rpc: connect::Client,
     timeout: Duration,
 }
 
@@ -138,7 +177,7 @@ impl Client {
         let document = load_document(&call.document)?;
         let approved = match (&call.approved_id, &document) {
             (Some(id), _) => Document::PreparedId(id.clone()),
-            (None, Some(approved)) => inline(approved.clone()),
+            (None, Some(approved)) => Document::from(approved.clone()),
             (None, None) => anyhow::bail!("no approved document given"),
         };
         let request_id = call.request_id.clone().unwrap_or_else(|| call.image.display().to_string());
@@ -169,7 +208,7 @@ impl Client {
     async fn prepare(&mut self, approved: Approved) -> anyhow::Result<String> {
         let request = pb::PrepareApprovedRequest {
             request_id: String::new(),
-            approved: Some(ApprovedDocument { document: Some(inline(approved)) }),
+            approved: Some(ApprovedDocument { document: Some(Document::from(approved)) }),
         };
         Ok(self.rpc.prepare_approved(self.request(request)).await.map_err(answered)?.into_inner().prepared_id)
     }
@@ -178,14 +217,6 @@ impl Client {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.timeout);
         request
-    }
-}
-
-/// A document as the proto carries it inline.
-fn inline(approved: Approved) -> Document {
-    match approved {
-        Approved::Text(text) => Document::Text(text),
-        Approved::Pages(images) => Document::Pages(ApprovedPages { images }),
     }
 }
 
@@ -205,7 +236,15 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     read_input(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// A failed call as one sentence: the server's code and message.
-fn answered(status: tonic::Status) -> anyhow::Error {
+/// A failed call as one sentence: the server's code and message, and for refused
+/// credentials what to give.
+pub fn answered(status: tonic::Status) -> anyhow::Error {
+    if status.code() == Code::Unauthenticated {
+        return anyhow::anyhow!(
+            "the server refused the call's credentials (UNAUTHENTICATED): {}; give a token it accepts with \
+             --token-file",
+            status.message()
+        );
+    }
     anyhow::anyhow!("the server answered {:?}: {}", status.code(), status.message())
 }

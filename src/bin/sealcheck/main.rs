@@ -4,6 +4,7 @@
 //! they concern; every command exits 2 on trouble, with one sentence on stderr.
 
 mod alloc;
+mod audit;
 mod bench;
 mod client;
 mod eval;
@@ -47,6 +48,9 @@ enum Command {
     /// Serve the gRPC API (proto/sealcheck/v1/sealcheck.proto) until SIGTERM or Ctrl-C.
     /// Every flag has an environment variable; RUST_LOG filters the log.
     Serve(serve::ServeArgs),
+    /// Judge an archive of captures into a results database (SQLite), resumably and in
+    /// shards; `merge`, `report` and `export` work on such databases.
+    Audit(audit::AuditArgs),
     /// Call a running service: the same flags, report and exit codes as the local commands.
     Client(client::ClientArgs),
 }
@@ -158,6 +162,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args).map(|()| 0),
         Command::Serve(args) => serve::run(&args),
         Command::Client(args) => client::run(&args),
+        Command::Audit(args) => audit::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

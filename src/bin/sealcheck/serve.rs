@@ -3,12 +3,15 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use sealcheck::VerifierConfig;
 use sealcheck::present::annotate;
 use sealcheck::runtime::pool::PoolConfig;
-use sealcheck::service::{Limits, ServeConfig, serve};
+use sealcheck::service::audit::Audit;
+use sealcheck::service::credentials::TlsFiles;
+use sealcheck::service::{Limits, Security, ServeConfig, serve};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -48,6 +51,38 @@ pub struct ServeArgs {
     /// PL font if installed; without one the boxes are drawn unlabelled.
     #[arg(long, env = "SEALCHECK_FONT", value_name = "FILE")]
     font: Option<PathBuf>,
+    /// Serve TLS with this certificate chain (PEM, the server's first); needs --tls-key.
+    #[arg(long, env = "SEALCHECK_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, env = "SEALCHECK_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Mutual TLS: accept only clients whose certificate this CA (PEM) signed; needs --tls-cert.
+    #[arg(long, env = "SEALCHECK_CLIENT_CA", value_name = "FILE", requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
+    /// Accept only calls bearing one of these tokens (`authorization: Bearer <token>`): one
+    /// `name:token` a line, several at once for rotation; the name goes to the audit log.
+    /// Health checks need none. Without it, every caller is let in.
+    #[arg(long, env = "SEALCHECK_TOKEN_FILE", value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Seconds between checks of the token and TLS files for changes (a Kubernetes Secret
+    /// changes in place); 0: only on SIGHUP, which always reloads them.
+    #[arg(long, env = "SEALCHECK_RELOAD_INTERVAL", default_value_t = 5, value_name = "S")]
+    reload_interval: u64,
+    /// Serve Prometheus metrics over HTTP on this address (e.g. 0.0.0.0:9090).
+    #[arg(long, env = "SEALCHECK_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
+    /// Append the audit log (one JSON line per call) to this file instead of stdout.
+    #[arg(long, env = "SEALCHECK_AUDIT_LOG", value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+    /// Also serve grpc.health.v1 alone on this address, in plaintext and without tokens,
+    /// for probes that speak no TLS (Kubernetes' gRPC probes).
+    #[arg(long, env = "SEALCHECK_HEALTH_LISTEN", value_name = "ADDR")]
+    health_listen: Option<SocketAddr>,
+    /// Close each client connection after this many seconds (once its calls finish), so
+    /// that clients balancing over DNS find new replicas. 0: never.
+    #[arg(long, env = "SEALCHECK_MAX_CONNECTION_AGE", default_value_t = 0, value_name = "S")]
+    max_connection_age: u64,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -62,6 +97,23 @@ impl ServeArgs {
             max_approved_pages: self.max_approved_pages,
             max_prepared_documents: self.max_prepared_documents,
             max_prepared_bytes: self.max_prepared_bytes,
+        }
+    }
+
+    fn security(&self) -> Security {
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some(TlsFiles { cert: cert.clone(), key: key.clone(), client_ca: self.client_ca.clone() })
+            }
+            _ => None,
+        };
+        Security { tls, tokens: self.token_file.clone(), reload_every: Duration::from_secs(self.reload_interval) }
+    }
+
+    fn audit(&self) -> anyhow::Result<Audit> {
+        match &self.audit_log {
+            Some(path) => Audit::append(path).with_context(|| format!("cannot open the audit log {}", path.display())),
+            None => Ok(Audit::stdout()),
         }
     }
 
@@ -85,12 +137,24 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     let verifier = args.verifier_config()?;
     let queue = if args.queue > 0 { args.queue } else { 2 * verifier.pool.workers() };
     let font = annotate::find_font(args.font.as_deref())?;
-    let config = ServeConfig { models: args.engine.model_set()?, verifier, limits: args.limits(), queue, font };
+    let config = ServeConfig {
+        models: args.engine.model_set()?,
+        verifier,
+        limits: args.limits(),
+        queue,
+        font,
+        security: args.security(),
+        metrics: args.metrics_listen,
+        audit: Some(args.audit()?),
+        health_listen: args.health_listen,
+        max_connection_age: (args.max_connection_age > 0).then(|| Duration::from_secs(args.max_connection_age)),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener =
             TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-        tracing::info!(address = %args.listen, "listening; loading and warming the models");
+        let address = listener.local_addr().unwrap_or(args.listen);
+        tracing::info!(%address, "listening; loading and warming the models");
         serve(listener, config, stop_signal()).await?;
         tracing::info!("stopped");
         anyhow::Ok(0)

@@ -39,11 +39,8 @@ pub(super) fn check_unverifiable(
             continue;
         }
         let read: Vec<usize> = visible.clone().filter_map(|j| seen.obs_at[j - span.start]).collect();
-        let doubtful = |i: usize| {
-            !silent[i]
-                && bears_value(cx.obs.syms[i].ch)
-                && (cx.obs.prob[i] < cx.policy.min_agree_prob || (cx.obs.covered(i, cx.policy) && !cx.obs.confident[i]))
-        };
+        let doubtful =
+            |i: usize| !silent[i] && bears_value(cx.obs.syms[i].ch) && cx.obs.prob[i] < cx.policy.min_agree_prob;
         if !read.iter().any(|&i| doubtful(i)) {
             continue;
         }
