@@ -1,59 +1,15 @@
-//! Parity with RapidOCR 1.4.4 and exact-text items on the real images of
-//! `../shared/eval-real`.
+//! Exact-text items and recognition figures on the real images of `../shared/eval-real`,
+//! read by the default profile (parity with RapidOCR is `tests/parity.rs`).
 
 mod common;
 
-use common::{engine, eval_real, verifier};
+use common::{eval_real, eval_real_jsonl as jsonl, eval_real_text as read_text, verifier};
 use sealcheck::Profile;
 use sealcheck::eval::figures::{Named, summarise};
 use sealcheck::eval::run::run;
 use sealcheck::eval::samples;
-use sealcheck::eval::score::{lcs, normalise};
+use sealcheck::eval::score::normalise;
 use serde_json::Value;
-
-fn jsonl(name: &str) -> Vec<Value> {
-    let text = std::fs::read_to_string(eval_real().join(name)).unwrap();
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
-fn read_text(profile: Profile, file: &str) -> String {
-    let bytes = std::fs::read(eval_real().join(file)).unwrap();
-    let page = engine(profile).read_bytes(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
-    page.lines.iter().map(|l| l.text.as_str()).collect()
-}
-
-/// Character agreement (LCS over the longer text, after normalisation) on the 39 upright
-/// images, pooled over all their characters.
-#[test]
-fn reference_profile_agrees_with_rapidocr() {
-    let reference: std::collections::HashMap<String, String> = jsonl("rapidocr-1.4.4.jsonl")
-        .into_iter()
-        .map(|r| {
-            let text = r["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
-            (r["file"].as_str().unwrap().to_owned(), text)
-        })
-        .collect();
-    let (mut common_chars, mut longer_chars, mut per_image) = (0usize, 0usize, Vec::new());
-    for item in jsonl("manifest.jsonl").iter().filter(|m| m["upright"] == true) {
-        let file = item["file"].as_str().unwrap();
-        let ours = normalise(&read_text(Profile::Reference, file));
-        let theirs = normalise(&reference[file]);
-        let (same, longer) = (lcs(&ours, &theirs), ours.len().max(theirs.len()));
-        common_chars += same;
-        longer_chars += longer;
-        per_image.push(if longer == 0 { 1.0 } else { same as f64 / longer as f64 });
-        if same < longer {
-            eprintln!("{file}: {same}/{longer}");
-        }
-    }
-    assert_eq!(per_image.len(), 39, "the manifest marks 39 images upright");
-    let pooled = common_chars as f64 / longer_chars as f64;
-    let mean = per_image.iter().sum::<f64>() / per_image.len() as f64;
-    eprintln!(
-        "parity: pooled character agreement {pooled:.4} ({common_chars}/{longer_chars}), mean per image {mean:.4}"
-    );
-    assert!(pooled >= 0.98, "pooled agreement {pooled:.4} is below 0.98");
-}
 
 /// The items whose exact text is known: the reference reads 5 of the 9.
 #[test]

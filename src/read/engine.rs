@@ -50,10 +50,11 @@ impl Engine {
     pub fn sharing(models: ModelSet, config: EngineConfig, engines: usize) -> Result<Self, ModelError> {
         let mut sessions = models.sessions(&config.runtime, config.runtime.threads_per_session(engines))?;
         let warm = |model: &'static str| move |source| ModelError::Session { model, source };
-        if sessions.cls.execution().backend == Backend::OpenVino && config.cls.enabled {
+        let warm_shapes = config.runtime.warm_shapes;
+        if warm_shapes && sessions.cls.execution().backend == Backend::OpenVino && config.cls.enabled {
             classify::warm_up(&mut sessions.cls, config.cls.batch).map_err(warm("cls"))?;
         }
-        if sessions.rec.execution().backend == Backend::OpenVino && config.rec.width_buckets {
+        if warm_shapes && sessions.rec.execution().backend == Backend::OpenVino && config.rec.width_buckets {
             recognise::warm_up(&mut sessions.rec, config.limits.max_rec_width).map_err(warm("rec"))?;
         }
         Ok(Self { config, models, sessions })
@@ -62,7 +63,7 @@ impl Engine {
     /// Warm the second opinions' recognisers at every width bucket when they run on
     /// OpenVINO, whose first run at a shape is slow; the CPU provider needs no warming.
     pub fn warm_opinions(&self, opinions: &mut [Recogniser]) -> Result<(), ModelError> {
-        if !self.config.rec.width_buckets {
+        if !(self.config.runtime.warm_shapes && self.config.rec.width_buckets) {
             return Ok(());
         }
         for recogniser in opinions.iter_mut().filter(|r| r.rec.execution().backend == Backend::OpenVino) {

@@ -20,6 +20,11 @@ pub struct RuntimeConfig {
     pub spinning: bool,
     /// Where each model role runs, and in what precision.
     pub executions: Executions,
+    /// Run each fixed input shape once when an engine starts (OpenVINO only, which runs a
+    /// shape it has not met 15–25 ms slower once), so that no request pays for it. It costs
+    /// about 4 s a worker at start (recognition at every width bucket, each recogniser),
+    /// more than it saves over a batch run, so only the service turns it on.
+    pub warm_shapes: bool,
 }
 
 impl RuntimeConfig {

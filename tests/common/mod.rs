@@ -39,6 +39,19 @@ pub fn eval_real() -> PathBuf {
 }
 
 /// The bundled model set `profile` reads with.
+/// The lines of one of `../shared/eval-real`'s JSONL files.
+pub fn eval_real_jsonl(name: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(eval_real().join(name)).unwrap();
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The text `profile`'s engine reads off one of `../shared/eval-real`'s images.
+pub fn eval_real_text(profile: Profile, file: &str) -> String {
+    let bytes = std::fs::read(eval_real().join(file)).unwrap();
+    let page = engine(profile).read_bytes(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
+    page.lines.iter().map(|l| l.text.as_str()).collect()
+}
+
 pub fn bundled_set(profile: Profile) -> ModelSet {
     ModelSet::open(&repo().join("models").join(profile.model_set())).expect("the bundled models are installed")
 }

@@ -124,6 +124,9 @@ impl ServeArgs {
         let workers = config.pool.workers();
         config.pool = PoolConfig { workers, queue: workers };
         config.engine.limits.max_pixels = self.max_image_pixels;
+        // A request must not pay for a shape the backend has not met; health says
+        // NOT_SERVING until the warming is done.
+        config.engine.runtime.warm_shapes = true;
         Ok(config)
     }
 }
