@@ -73,3 +73,4 @@ pub fn engine(profile: Profile) -> MutexGuard<'static, Engine> {
     .lock()
     .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+pub mod service;
