@@ -137,7 +137,7 @@ fn cmyk_jpeg() -> Vec<u8> {
     for _ in 1..64 {
         bits.push_str(&"000".repeat(4));
     }
-    while bits.len() % 8 != 0 {
+    while !bits.len().is_multiple_of(8) {
         bits.push('1');
     }
     for i in (0..bits.len()).step_by(8) {
