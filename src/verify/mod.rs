@@ -150,11 +150,6 @@ impl Verifier {
         self.pool.workers()
     }
 
-    /// How many workers have been rebuilt after a task panicked on them.
-    pub fn rebuilt_workers(&self) -> usize {
-        self.pool.rebuilt()
-    }
-
     /// Queue `request` unless every worker is busy and the queue is full, which is answered
     /// at once with [`Error::Overloaded`].
     pub fn submit(&self, request: Request) -> Result<Pending> {
