@@ -23,6 +23,8 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    #[error("the approved text is {bytes} bytes, above the limit of {limit} bytes (about 900 pages of CJK text)")]
+    ApprovedTooLong { bytes: usize, limit: usize },
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error(transparent)]
@@ -57,7 +59,9 @@ pub enum ErrorKind {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Decode(_) | Error::Policy(_) | Error::Manifest(_) => ErrorKind::Invalid,
+            Error::Decode(_) | Error::ApprovedTooLong { .. } | Error::Policy(_) | Error::Manifest(_) => {
+                ErrorKind::Invalid
+            }
             Error::ApprovedPage { source, .. } => source.kind(),
             Error::Overloaded(_) => ErrorKind::Overloaded,
             Error::Deadline => ErrorKind::Deadline,

@@ -18,6 +18,7 @@
 //! - [`present`]: the readable report and the annotated capture, for a person.
 //! - [`audit`]: an archive judged again, resumably and in shards, into a results
 //!   database and an HTML report.
+//! - [`harness`]: the entry points the fuzz targets and their corpus's replay test share.
 //! - [`eval`]: labelled cases and reading scores, which the verify path never imports.
 //!
 //! Every fallible call returns the one [`Error`], whose [`Error::kind`] says whose trouble
@@ -27,6 +28,7 @@ pub mod audit;
 pub mod compare;
 pub mod error;
 pub mod eval;
+pub mod harness;
 pub mod input;
 pub mod present;
 pub mod read;

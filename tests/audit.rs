@@ -416,3 +416,100 @@ fn a_redacted_report_masks_identity_card_and_phone_numbers_but_where_a_finding_l
     assert!(masked.iter().all(|n| !html.contains(n.as_str())), "no masked number is in the page");
     assert!(html.contains("masked except where a finding lies"), "the page says it is redacted");
 }
+
+/// A manifest of `count` jobs whose captures are missing: each is a failure row at once,
+/// so rows pile up without a model run.
+fn failing_jobs(dir: &Path, count: usize) -> PathBuf {
+    let manifest = dir.join("missing.jsonl");
+    let lines: Vec<String> = (0..count)
+        .map(|i| format!(r#"{{"id": "job {i:04}", "image": "gone-{i}.jpg", "approved_text": "x"}}"#))
+        .collect();
+    std::fs::write(&manifest, lines.join("\n")).unwrap();
+    manifest
+}
+
+#[test]
+fn a_full_disk_stops_the_run_with_a_clear_error_and_keeps_every_committed_row() {
+    let dir = scratch("full-disk");
+    let (manifest, db) = (failing_jobs(&dir, 400), dir.join("audit.sqlite"));
+    // No file may grow past 96 KiB (RLIMIT_FSIZE, as a full disk refuses a write: EFBIG
+    // once SIGXFSZ is ignored); the write-ahead log grows a page or more a commit.
+    let limited = format!(
+        "trap '' XFSZ; ulimit -f 96; exec '{}' audit --manifest '{}' --db '{}'",
+        env!("CARGO_BIN_EXE_sealcheck"),
+        manifest.display(),
+        db.display()
+    );
+    let output = Command::new("bash").args(["-c", &limited]).current_dir(repo()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let sentence = stderr.lines().last().unwrap_or_default();
+    let written = format!("the results database {} could not be written (is the disk full?)", db.display());
+    assert!(sentence.starts_with(&format!("sealcheck: {written}")), "{stderr}");
+    let kept = committed(&db);
+    assert!(kept > 0 && kept < 400, "{kept} rows were committed before the disk was full");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    drop(conn);
+
+    // With room again, the run resumes after the committed rows and finishes.
+    let output = audit(&manifest, &db, &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(&format!("{kept} were already in")), "{stdout}");
+    assert_eq!(committed(&db), 400);
+    println!("full disk: {kept} rows kept; the run said: {sentence}");
+}
+
+#[test]
+fn a_hostile_manifest_gets_a_verdict_or_a_sentence_for_each_line_from_verify_and_audit() {
+    let dir = scratch("hostile");
+    let inner = dir.join("inner");
+    std::fs::create_dir_all(&inner).unwrap();
+    std::fs::copy(repo().join("testdata/samples/capture.jpg"), dir.join("capture.jpg")).unwrap();
+    let approved = std::fs::read_to_string(repo().join("testdata/samples/approved.txt")).unwrap();
+    let job = |id: &str, image: &str, text: &str| {
+        serde_json::json!({"id": id, "image": image, "approved_text": text}).to_string()
+    };
+    let capture = dir.join("capture.jpg").display().to_string();
+    let long = "条".repeat((100 << 20) / 3);
+    let lines = [
+        job("absolute", &capture, &approved),
+        // `..` leads out of the manifest's folder: allowed, as any relative path.
+        job("dot-dot", "../capture.jpg", &approved),
+        job("long", "../capture.jpg", &long),
+        job("dot-dot", "../capture.jpg", "另一份文件"),
+    ];
+    let manifest = inner.join("jobs.jsonl");
+    std::fs::write(&manifest, lines.join("\n")).unwrap();
+    let too_long =
+        "the approved text is 104857599 bytes, above the limit of 4194304 bytes (about 900 pages of CJK text)";
+
+    // verify --manifest judges every line in order, the same id twice included.
+    let output = sealcheck().args(["verify", "--json", "--manifest", manifest.to_str().unwrap()]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "the long line's job failed");
+    let results: Vec<Value> =
+        String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r["verdict"]["outcome"].as_str().or(r["error"].as_str()).unwrap()))
+        .collect();
+    assert_eq!(got, [("absolute", "MATCH"), ("dot-dot", "MATCH"), ("long", too_long), ("dot-dot", "MISMATCH")]);
+
+    // An audit keys its rows by id, so the same id twice is refused before anything is judged.
+    let twice = dir.join("twice.sqlite");
+    let output = sealcheck()
+        .args(["audit", "--manifest", manifest.to_str().unwrap(), "--db", twice.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.trim(), "sealcheck: job id dot-dot appears twice in the input: every job needs its own id");
+    std::fs::write(&manifest, lines[..3].join("\n")).unwrap();
+    let db = dir.join("audit.sqlite");
+    audit(&manifest, &db, &[]);
+    let rows = rows(&db);
+    let got: Vec<(&str, &str)> =
+        rows.iter().map(|(id, r)| (id.as_str(), r["outcome"].as_str().or(r["error"].as_str()).unwrap())).collect();
+    assert_eq!(got, [("absolute", "MATCH"), ("dot-dot", "MATCH"), ("long", too_long)]);
+}

@@ -8,77 +8,23 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::{bundled_set, repo};
+use common::repo;
+use common::service::{Server, channel, client, press, sample};
 use sealcheck::input::manifest::{Job, LoadedJob, Manifest};
-use sealcheck::runtime::pool::PoolConfig;
+use sealcheck::service::Limits;
 use sealcheck::service::pb::approved_document::Document;
 use sealcheck::service::pb::seal_check_service_client::SealCheckServiceClient;
 use sealcheck::service::pb::{
     self, ApprovedDocument, ApprovedPages, Outcome, PressEvent, VerifyRequest, VerifyStreamRequest,
     verify_stream_response,
 };
-use sealcheck::service::{Limits, ServeConfig, ServeError, serve};
 use sealcheck::verify::{Approved, Report};
-use sealcheck::{Profile, VerifierConfig};
-use tokio::sync::oneshot;
 use tonic::Code;
-use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
-
-/// A server running on a runtime of its own, in a thread of its own.
-struct Server {
-    address: SocketAddr,
-    stop: oneshot::Sender<()>,
-    done: JoinHandle<Result<(), ServeError>>,
-}
-
-impl Server {
-    /// A server with `workers` workers and `queue` waiting requests in each queue.
-    fn start(workers: usize, queue: usize) -> Server {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        listener.set_nonblocking(true).unwrap();
-        let address = listener.local_addr().unwrap();
-        let verifier =
-            VerifierConfig { pool: PoolConfig { workers, queue: workers }, ..VerifierConfig::new(Profile::Default) };
-        let config = ServeConfig {
-            models: bundled_set(Profile::Default),
-            verifier,
-            limits: Limits::default(),
-            queue,
-            font: None,
-            security: Default::default(),
-            metrics: None,
-            audit: None,
-            health_listen: None,
-            max_connection_age: None,
-        };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let done = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                serve(listener, config, async {
-                    let _ = stopped.await;
-                })
-                .await
-            })
-        });
-        Server { address, stop, done }
-    }
-
-    /// Ask for shutdown and wait until the server has returned; the join waits off the
-    /// test's runtime, whose thread the clients' connections need to close.
-    async fn stop(self) -> Result<(), ServeError> {
-        let _ = self.stop.send(());
-        let done = self.done;
-        tokio::task::spawn_blocking(move || done.join().expect("the server thread does not panic")).await.unwrap()
-    }
-}
 
 /// The address of a server with the default profile's workers, shared by this binary's
 /// tests that do not need a server of their own; it runs until the process exits.
@@ -93,56 +39,12 @@ fn shared() -> SocketAddr {
     })
 }
 
-fn url(address: SocketAddr) -> String {
-    format!("http://{address}")
-}
-
-async fn channel(address: SocketAddr) -> Channel {
-    Channel::from_shared(url(address)).unwrap().connect().await.expect("the server accepts connections")
-}
-
-/// A client of a server, once its health says SERVING.
-async fn client(address: SocketAddr) -> SealCheckServiceClient<Channel> {
-    let channel = channel(address).await;
-    wait_for(&channel, ServingStatus::Serving).await;
-    // Annotated captures run to megabytes, above the default 4 MiB.
-    SealCheckServiceClient::new(channel).max_decoding_message_size(64 << 20)
-}
-
-/// Watch the API's health until it is `status`.
-async fn wait_for(channel: &Channel, status: ServingStatus) {
-    let service = "sealcheck.v1.SealCheckService".to_string();
-    let mut watch =
-        HealthClient::new(channel.clone()).watch(HealthCheckRequest { service }).await.unwrap().into_inner();
-    while let Some(HealthCheckResponse { status: seen }) = watch.message().await.unwrap() {
-        if seen == status as i32 {
-            return;
-        }
-    }
-    panic!("health ended before it said {status:?}");
-}
-
 fn read(path: &str) -> Vec<u8> {
     std::fs::read(repo().join(path)).unwrap()
 }
 
 fn text(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap()
-}
-
-/// A request for `image` against `approved`.
-fn press(id: &str, image: Vec<u8>, approved: Document) -> VerifyRequest {
-    VerifyRequest {
-        request_id: id.into(),
-        image,
-        approved: Some(ApprovedDocument { document: Some(approved) }),
-        ..Default::default()
-    }
-}
-
-/// The bundled sample: a faithful capture of its approved text.
-fn sample(id: &str) -> VerifyRequest {
-    press(id, read("testdata/samples/capture.jpg"), Document::Text(text("testdata/samples/approved.txt")))
 }
 
 fn outcome(response: &pb::VerifyResponse) -> Outcome {

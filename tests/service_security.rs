@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::repo;
+use common::service::{free_port, metric, scrape};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use sealcheck::runtime::models::sha256_hex;
 use sealcheck::service::connect::{ClientCredentials, Connection, connect};
@@ -299,40 +299,6 @@ async fn health_works_without_a_token_and_reflection_needs_one() {
     assert!(services.contains(&"sealcheck.v1.SealCheckService".to_string()), "{services:?}");
 }
 
-/// Every sample of the exposition text by its name and sorted labels.
-fn samples(text: &str) -> HashMap<String, f64> {
-    let mut samples = HashMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
-        let (series, value) = line.rsplit_once(' ').unwrap();
-        let (name, labels) = series.split_once('{').unwrap_or((series, "}"));
-        let mut labels: Vec<&str> = labels.trim_end_matches('}').split(',').filter(|l| !l.is_empty()).collect();
-        labels.sort();
-        samples.insert(format!("{name}{{{}}}", labels.join(",")), value.parse().unwrap());
-    }
-    samples
-}
-
-/// A sample's value, 0 when absent.
-fn sample(samples: &HashMap<String, f64>, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let mut labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-    labels.sort();
-    samples.get(&format!("{name}{{{}}}", labels.join(","))).copied().unwrap_or(0.0)
-}
-
-fn scrape(address: SocketAddr) -> HashMap<String, f64> {
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
-    samples(body)
-}
-
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
 fn sample_press(id: &str) -> VerifyRequest {
     let text = std::fs::read_to_string(repo().join("testdata/samples/approved.txt")).unwrap();
     VerifyRequest {
@@ -361,7 +327,7 @@ async fn the_metrics_counters_and_histograms_move_after_requests() {
     let _ = info(&connect_as(&server, false, None, Some(&wrong)).await).await.unwrap_err();
     let after = scrape(metrics);
 
-    let moved = |name: &str, labels: &[(&str, &str)]| sample(&after, name, labels) - sample(&before, name, labels);
+    let moved = |name: &str, labels: &[(&str, &str)]| metric(&after, name, labels) - metric(&before, name, labels);
     assert_eq!(moved("sealcheck_requests_total", &[("method", "GetInfo"), ("code", "OK")]), 1.0);
     assert_eq!(moved("sealcheck_requests_total", &[("method", "Verify"), ("code", "OK")]), 1.0);
     assert_eq!(moved("sealcheck_requests_total", &[("method", "GetInfo"), ("code", "UNAUTHENTICATED")]), 1.0);
@@ -380,7 +346,7 @@ async fn the_metrics_counters_and_histograms_move_after_requests() {
     }
     let detect = moved("sealcheck_stage_duration_seconds_sum", &[("stage", "detect")]);
     assert!(detect > 0.01, "detection took {detect} s");
-    assert_eq!(sample(&after, "sealcheck_requests_in_flight", &[]), 0.0);
+    assert_eq!(metric(&after, "sealcheck_requests_in_flight", &[]), 0.0);
     assert!(after.contains_key("sealcheck_queue_depth{lane=\"press\"}"), "{after:?}");
     // The audit log went to stdout: one line for the verification.
     let line = serve.wait_for(r#""request_id":"metrics-1""#);

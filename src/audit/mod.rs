@@ -39,7 +39,7 @@ use crate::input::manifest::ManifestError;
 /// Why an audit, a merge or a report cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    #[error("the results database {path}: {source}")]
+    #[error("the results database {path}{}", full_disk_hint(source))]
     Database {
         path: PathBuf,
         #[source]
@@ -71,6 +71,18 @@ pub enum AuditError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What to do when SQLite could not write: the disk (or the file-size limit) is full.
+fn full_disk_hint(error: &rusqlite::Error) -> &'static str {
+    use rusqlite::ffi::ErrorCode::{DiskFull, SystemIoFailure};
+    match error.sqlite_error_code() {
+        Some(DiskFull | SystemIoFailure) => {
+            " could not be written (is the disk full?); every row committed before is kept, and the same \
+             command resumes after them once there is room"
+        }
+        _ => "",
+    }
 }
 
 /// Rows judged under other settings than a database's.

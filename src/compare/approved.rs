@@ -58,8 +58,9 @@ impl ApprovedText {
         if j == 0 || j >= self.syms.len() {
             return true;
         }
+        // Symbols of one character (NFKC expands some into several) have nothing between.
         let (from, to) = (self.syms[j - 1].src + 1, self.syms[j].src);
-        self.text[self.char_bytes[from]..self.char_bytes[to]].contains(['\n', '\u{c}'])
+        from < to && self.text[self.char_bytes[from]..self.char_bytes[to]].contains(['\n', '\u{c}'])
     }
 
     /// [`char_span`](Self::char_span) and the text there, exactly as submitted.

@@ -29,7 +29,7 @@ use crate::runtime::pool::{Pool, PoolConfig};
 pub struct Engine {
     config: EngineConfig,
     models: ModelSet,
-    sessions: Sessions,
+    pub(crate) sessions: Sessions,
 }
 
 impl Engine {
@@ -43,7 +43,8 @@ impl Engine {
     /// `bench` read many images with.
     pub fn pool(models: &ModelSet, config: &EngineConfig, pool: &PoolConfig) -> Result<Pool<Engine>, ModelError> {
         let engines = pool.workers();
-        Pool::start(pool, |_| Engine::sharing(models.clone(), config.clone(), engines))
+        let (models, config) = (models.clone(), config.clone());
+        Pool::start(pool, move |_| Engine::sharing(models.clone(), config.clone(), engines))
     }
 
     /// One of `engines` engines that run at once, sharing the cores among them.

@@ -23,8 +23,9 @@ use std::time::{Duration, Instant};
 use ndarray::{Array4, ArrayD};
 use ort::environment::Environment;
 use ort::ep::ArbitrarilyConfigurableExecutionProvider;
+use ort::memory::Allocator;
 use ort::session::{Session, builder::GraphOptimizationLevel};
-use ort::value::TensorRef;
+use ort::value::{Tensor, TensorRef};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -467,5 +468,13 @@ impl Model {
         let output = value.try_extract_array::<f32>()?.to_owned();
         self.spent += start.elapsed();
         Ok(output)
+    }
+
+    /// Run on an input of `shape` that the runtime allocates itself, uninitialised: the
+    /// fault tests' tensor too large to allocate (`verify::faults`), refused with an error.
+    pub(crate) fn run_allocated(&mut self, shape: [usize; 4]) -> ort::Result<()> {
+        let input = Tensor::<f32>::new(&Allocator::default(), shape)?;
+        self.session.run(ort::inputs![input])?;
+        Ok(())
     }
 }

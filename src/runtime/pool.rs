@@ -10,6 +10,13 @@
 //! however fast work arrives. While one worker decodes or post-processes, the other's
 //! model runs, which keeps that work off the critical path.
 //!
+//! A task that panics loses its own result only ([`Lost`]), but it may have left its
+//! worker's state half-updated (a session mid-run, a cache mid-insert), so the worker drops
+//! that state and builds a new one with the same `make` the pool started with before it
+//! takes another task: the pool's capacity is restored and no later request meets the
+//! wreck. A rebuild that fails is retried every second, so the worker comes back when the
+//! cause (a file, memory) does.
+//!
 //! The pool knows nothing of what its workers hold, so the runtime sits below the reading
 //! pipeline that uses it. Dropping the pool closes the queue, lets the workers finish what
 //! was queued and joins them.
@@ -17,10 +24,12 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Barrier, Mutex};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -46,7 +55,11 @@ impl PoolConfig {
     }
 }
 
-type Task<W> = Box<dyn FnOnce(&mut W) + Send>;
+/// A queued task; it says whether it panicked, i.e. whether its worker's state is suspect.
+type Task<W> = Box<dyn FnOnce(&mut W) -> Panicked + Send>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Panicked(bool);
 
 /// A task panicked (a bug): its worker survived, but the task has no result.
 #[derive(Debug, thiserror::Error)]
@@ -83,38 +96,40 @@ pub struct Pool<W> {
     queue: Option<SyncSender<Task<W>>>,
     workers: Vec<JoinHandle<()>>,
     capacity: usize,
+    rebuilt: Arc<AtomicUsize>,
 }
 
 impl<W: Send + 'static> Pool<W> {
     /// Start `config.workers()` workers, each owning what `make(index)` builds, and a queue
     /// of `config.queue()` waiting tasks. Every worker's state is built before any thread
-    /// starts, so a model that cannot load is reported here, not at the first task.
-    pub fn start<E>(config: &PoolConfig, make: impl FnMut(usize) -> Result<W, E>) -> Result<Self, E> {
-        let states = (0..config.workers()).map(make).collect::<Result<Vec<W>, E>>()?;
+    /// starts, so a model that cannot load is reported here, not at the first task; `make`
+    /// is kept to rebuild a worker's state after a task panicked on it.
+    pub fn start<E, M>(config: &PoolConfig, make: M) -> Result<Self, E>
+    where
+        E: std::fmt::Display,
+        M: Fn(usize) -> Result<W, E> + Send + Sync + 'static,
+    {
+        let states = (0..config.workers()).map(&make).collect::<Result<Vec<W>, E>>()?;
         let capacity = config.queue();
         let (queue, tasks) = mpsc::sync_channel::<Task<W>>(capacity);
-        let tasks = Arc::new(Mutex::new(tasks));
+        let (tasks, make, rebuilt) = (Arc::new(Mutex::new(tasks)), Arc::new(make), Arc::new(AtomicUsize::new(0)));
         let workers = states
             .into_iter()
             .enumerate()
-            .map(|(i, mut state)| {
-                let tasks = Arc::clone(&tasks);
+            .map(|(i, state)| {
+                let (tasks, make, rebuilt) = (Arc::clone(&tasks), Arc::clone(&make), Arc::clone(&rebuilt));
                 std::thread::Builder::new()
                     .name(format!("sealcheck-worker-{i}"))
-                    .spawn(move || {
-                        loop {
-                            // The lock is held only while taking a task, never while running it.
-                            let next = tasks.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                            match next {
-                                Ok(task) => task(&mut state),
-                                Err(_) => break,
-                            }
-                        }
-                    })
+                    .spawn(move || work(i, state, &tasks, &*make, &rebuilt))
                     .expect("the OS starts a worker thread")
             })
             .collect();
-        Ok(Pool { queue: Some(queue), workers, capacity })
+        Ok(Pool { queue: Some(queue), workers, capacity, rebuilt })
+    }
+
+    /// How many times a worker's state has been rebuilt after a task panicked on it.
+    pub fn rebuilt(&self) -> usize {
+        self.rebuilt.load(Ordering::Relaxed)
     }
 
     pub fn workers(&self) -> usize {
@@ -199,6 +214,39 @@ pub fn ahead<I: Iterator>(items: I, window: usize) -> impl Iterator<Item = I::It
     })
 }
 
+/// A worker's life: take tasks until the queue closes, rebuilding the state after a panic.
+fn work<W, E: std::fmt::Display>(
+    index: usize,
+    mut state: W,
+    tasks: &Mutex<mpsc::Receiver<Task<W>>>,
+    make: &(dyn Fn(usize) -> Result<W, E> + Sync),
+    rebuilt: &AtomicUsize,
+) {
+    loop {
+        // The lock is held only while taking a task, never while running it.
+        let next = tasks.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(task) = next else { break };
+        if task(&mut state) == Panicked(true) {
+            // The wreck goes before its replacement loads: two engines may not fit.
+            drop(state);
+            state = rebuild(index, make);
+            rebuilt.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A worker's state built again, retried every second until it builds.
+fn rebuild<W, E: std::fmt::Display>(index: usize, make: &(dyn Fn(usize) -> Result<W, E> + Sync)) -> W {
+    tracing::warn!(worker = index, "a task panicked: the worker's state is rebuilt");
+    loop {
+        match make(index) {
+            Ok(state) => return state,
+            Err(e) => tracing::error!(worker = index, "the worker's state cannot be rebuilt, retrying in 1 s: {e}"),
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
 /// Waits at its barrier when dropped.
 struct Hold(Arc<Barrier>);
 
@@ -217,11 +265,15 @@ where
         // The caller may have stopped waiting (a client gone, a deadline passed): the task
         // is then not worth running.
         if reply.is_closed() {
-            return;
+            return Panicked(false);
         }
         // A panic drops `reply`, which the caller sees as `Lost`; the worker goes on.
-        if let Ok(result) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(state))) {
-            let _ = reply.send(result);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(state))) {
+            Ok(result) => {
+                let _ = reply.send(result);
+                Panicked(false)
+            }
+            Err(_) => Panicked(true),
         }
     })
 }
@@ -242,10 +294,25 @@ mod tests {
 
     #[test]
     fn on_each_runs_once_on_every_worker() {
-        let pool = Pool::start(&PoolConfig { workers: 3, queue: 1 }, Ok::<_, ()>).unwrap();
+        let pool = Pool::start(&PoolConfig { workers: 3, queue: 1 }, Ok::<_, String>).unwrap();
         let mut ran: Vec<usize> =
             pool.on_each(|worker: &mut usize| *worker).into_iter().map(|r| r.wait().unwrap()).collect();
         ran.sort_unstable();
         assert_eq!(ran, [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_worker_a_task_panicked_on_is_rebuilt_before_its_next_task() {
+        let builds = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&builds);
+        // A worker's state is the number of its build; a task marks it used.
+        let make = move |_| Ok::<_, String>((counted.fetch_add(1, Ordering::SeqCst), false));
+        let pool = Pool::start(&PoolConfig { workers: 1, queue: 4 }, make).unwrap();
+        let used = pool.submit(|state: &mut (usize, bool)| std::mem::replace(&mut state.1, true)).wait().unwrap();
+        assert!(!used, "the first task finds its state fresh");
+        assert!(pool.submit(|_: &mut (usize, bool)| panic!("a bug")).wait().is_err(), "the panic is reported lost");
+        let after = pool.submit(|state: &mut (usize, bool)| *state).wait().unwrap();
+        assert_eq!(after, (1, false), "the next task finds a state built again, not the one the panic left");
+        assert_eq!((pool.rebuilt(), builds.load(Ordering::SeqCst)), (1, 2));
     }
 }

@@ -230,6 +230,7 @@ async fn dispatch(
         metrics::queue_depth(Lane::Press.name(), press.len());
         metrics::queue_depth(Lane::Bulk.name(), bulk.len());
         if job.abandoned() {
+            metrics::refused("abandoned");
             continue;
         }
         if job.deadline().is_some_and(|deadline| Instant::now() + state.times.mean() > deadline) {

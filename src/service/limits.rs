@@ -7,6 +7,11 @@ use std::io::Cursor;
 
 use image::ImageReader;
 
+use super::pb::{self, approved_document::Document};
+use super::status::ServiceError;
+use crate::compare::Policy;
+use crate::error::Error;
+
 /// What one request may carry, and what the service keeps of prepared documents.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -91,6 +96,27 @@ impl Limits {
             return Err(LimitError::Bytes { what, size: text.len(), limit, name: "max_approved_text_bytes" });
         }
         Ok(())
+    }
+
+    /// What a press carries, checked before it is queued: the capture, the approved
+    /// document (a prepared id is the cache's to look up) and the policy, which may only
+    /// tighten. The service and the request fuzz target (`crate::harness`) both call it.
+    pub fn press(&self, request: &pb::VerifyRequest) -> Result<Option<Policy>, ServiceError> {
+        self.image("the capture", &request.image)?;
+        self.document(request.approved.as_ref())?;
+        let overrides = request.policy.clone().map(|p| p.into());
+        Ok(overrides.map(|o| Policy::with_overrides(&o)).transpose().map_err(Error::from)?)
+    }
+
+    /// An approved document given inline: a text's length, or its page images.
+    pub fn document<'a>(&self, approved: Option<&'a pb::ApprovedDocument>) -> Result<&'a Document, LimitError> {
+        let document = approved.and_then(|a| a.document.as_ref()).ok_or(LimitError::Missing("approved document"))?;
+        match document {
+            Document::Text(text) => self.text(text)?,
+            Document::Pages(pages) => self.pages(&pages.images)?,
+            Document::PreparedId(_) => {}
+        }
+        Ok(document)
     }
 
     /// An approved document's page images: their count, and each as an image.

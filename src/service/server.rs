@@ -40,7 +40,7 @@ use super::pb::{self, verify_stream_response};
 use super::prepared::{Prepared, pages_id, text_id};
 use super::status::ServiceError;
 use super::tls;
-use crate::compare::{Outcome, Policy, Unreadable};
+use crate::compare::{Outcome, Unreadable};
 use crate::error::Error;
 use crate::present::annotate::{self, Font};
 use crate::read::decode::{Alpha, decode};
@@ -374,10 +374,9 @@ impl Api {
         deadline: Option<Instant>,
     ) -> Served<Found<pb::VerifyResponse>> {
         let core = self.core()?;
-        let pb::VerifyRequest { request_id, press_event, image, approved, policy, annotate } = request;
-        self.0.limits.image("the capture", &image)?;
-        let approved = self.approved(approved)?;
-        let policy = policy.map(|p| Policy::with_overrides(&p.into())).transpose().map_err(Error::from)?;
+        let policy = self.0.limits.press(&request)?;
+        let pb::VerifyRequest { request_id, press_event, image, approved, annotate, .. } = request;
+        let approved = self.resolve(approved)?;
         let kept = annotate.then(|| image.clone());
         let press = Press { capture: image, approved, policy, deadline };
         let (report, queued) = core.admission.run(lane, deadline, move |verifier| verifier.submit(press)).await?;
@@ -396,16 +395,15 @@ impl Api {
     /// The approved document of a request, checked against the limits; a prepared id is
     /// looked up.
     fn approved(&self, approved: Option<pb::ApprovedDocument>) -> Served<Approved> {
-        let limits = &self.0.limits;
+        self.0.limits.document(approved.as_ref())?;
+        self.resolve(approved)
+    }
+
+    /// A document [`Limits::document`] has checked, with a prepared id looked up.
+    fn resolve(&self, approved: Option<pb::ApprovedDocument>) -> Served<Approved> {
         match approved.and_then(|a| a.document).ok_or(LimitError::Missing("approved document"))? {
-            Document::Text(text) => {
-                limits.text(&text)?;
-                Ok(Approved::Text(text))
-            }
-            Document::Pages(pages) => {
-                limits.pages(&pages.images)?;
-                Ok(Approved::Pages(pages.images))
-            }
+            Document::Text(text) => Ok(Approved::Text(text)),
+            Document::Pages(pages) => Ok(Approved::Pages(pages.images)),
             Document::PreparedId(id) => match self.0.prepared.get(&id) {
                 Some(text) => Ok(Approved::Text(text.to_string())),
                 None => Err(ServiceError::UnknownDocument(id)),
@@ -525,8 +523,14 @@ impl Api {
             .instrument(span),
         );
         tokio::spawn(async move {
+            // A caller that goes away (closing `outbound`) ends this at once: the answers
+            // still to come are dropped, which cancels their items' work (`stream_item`).
             while let Some(answer) = ordered.recv().await {
-                if answers.send(Ok(answer.await)).await.is_err() {
+                let answer = tokio::select! {
+                    answer = answer => answer,
+                    () = answers.closed() => break,
+                };
+                if answers.send(Ok(answer)).await.is_err() {
                     break;
                 }
             }
@@ -547,14 +551,26 @@ impl Api {
             let found = api.verify_one(request, Lane::Bulk, None).instrument(span.clone()).await;
             span.in_scope(|| api.finish(call, found))
         });
+        // Dropping the answer (its caller gone) aborts the item's task, which drops its
+        // queued job: the dispatcher skips it, and a worker never reads it.
+        let mut judged = AbortOnDrop(judged);
         Box::pin(async move {
-            let result = match judged.await {
+            let result = match (&mut judged.0).await {
                 Ok(Ok(response)) => verify_stream_response::Result::Response(response),
                 Ok(Err(e)) => verify_stream_response::Result::Status(e.into()),
                 Err(_) => verify_stream_response::Result::Status(ServiceError::from(lost()).into()),
             };
             pb::VerifyStreamResponse { request_id, result: Some(result) }
         })
+    }
+}
+
+/// A spawned task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -20,10 +20,13 @@
 //! verdict) and the program version.
 
 mod cache;
+mod faults;
 pub(crate) mod request;
 mod trials;
 
 pub use cache::{ApprovedCache, document_key};
+#[doc(hidden)]
+pub use faults::Faults;
 pub use request::{Approved, Request};
 
 use std::collections::BTreeMap;
@@ -42,6 +45,11 @@ use crate::runtime::backend::Execution;
 use crate::runtime::models::{ModelSet, Recogniser, loaded_runtime, sha256_hex};
 use crate::runtime::pool::{Pool, PoolConfig, Reply};
 use trials::Judgement;
+
+/// The longest approved text a verifier compares, in UTF-8 bytes: four times the service's
+/// default (`--max-approved-text-bytes`), far above any document a seal presses, and a bound
+/// on the comparison's time and memory for a text from a file or a manifest line.
+pub const MAX_APPROVED_TEXT_BYTES: usize = 4 << 20;
 
 /// Where a result came from.
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +87,10 @@ pub struct VerifierConfig {
     pub policy: Policy,
     /// Approved documents given as page images whose texts are kept.
     pub approved_documents: usize,
+    /// Test-only: faults to inject into the workers (`tests/faults.rs`); shared, so that a
+    /// test keeps a handle after the verifier starts.
+    #[doc(hidden)]
+    pub faults: Arc<Faults>,
 }
 
 impl VerifierConfig {
@@ -88,6 +100,7 @@ impl VerifierConfig {
             pool: profile.pool(),
             policy: Policy::default(),
             approved_documents: 64,
+            faults: Arc::default(),
         }
     }
 }
@@ -96,6 +109,9 @@ impl VerifierConfig {
 struct Worker {
     engine: Engine,
     opinions: Vec<Recogniser>,
+    faults: Arc<Faults>,
+    /// Set only by an injected fault: the engine is unusable until the worker is rebuilt.
+    wrecked: bool,
 }
 
 /// Judges captures against their approved documents on a pool of workers.
@@ -115,11 +131,12 @@ impl Verifier {
     pub fn start(models: ModelSet, config: VerifierConfig) -> Result<Self> {
         let workers = config.pool.workers();
         let threads = config.engine.runtime.threads_per_session(workers);
-        let pool = Pool::start(&config.pool, |_| -> Result<Worker> {
-            let engine = Engine::sharing(models.clone(), config.engine.clone(), workers)?;
-            let mut opinions = models.second_opinions(&config.engine.runtime, threads)?;
+        let (set, engine, faults) = (models.clone(), config.engine.clone(), Arc::clone(&config.faults));
+        let pool = Pool::start(&config.pool, move |_| -> Result<Worker> {
+            let engine = Engine::sharing(set.clone(), engine.clone(), workers)?;
+            let mut opinions = set.second_opinions(&engine.config().runtime, threads)?;
             engine.warm_opinions(&mut opinions)?;
-            Ok(Worker { engine, opinions })
+            Ok(Worker { engine, opinions, faults: Arc::clone(&faults), wrecked: false })
         })?;
         Ok(Self {
             pool,
@@ -228,11 +245,15 @@ impl Worker {
     ) -> Result<Report> {
         let engine = &mut self.engine;
         let text: Arc<str> = match approved {
+            Approved::Text(text) if text.len() > MAX_APPROVED_TEXT_BYTES => {
+                return Err(Error::ApprovedTooLong { bytes: text.len(), limit: MAX_APPROVED_TEXT_BYTES });
+            }
             Approved::Text(text) => text.as_str().into(),
             Approved::Pages(pages) => cache.text(engine, pages)?,
         };
         let approved = ApprovedText::new(text, policy);
         let (image, mut page) = engine.read_encoded(capture)?;
+        self.faults.strike(engine, &mut self.wrecked)?;
         let started = Instant::now();
         let (verdict, ends) = approved.compare_with_ends(&page.lines);
         page.timings.compare = trials::book(started, &mut page.timings.total);

@@ -86,3 +86,4 @@ pub fn engine(profile: Profile) -> MutexGuard<'static, Engine> {
     .lock()
     .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+pub mod service;

@@ -1,0 +1,6 @@
+//! `sealcheck::harness::decode` on arbitrary bytes; `tests/fuzz_corpus.rs` replays the corpus.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = sealcheck::harness::decode(data);
+});
