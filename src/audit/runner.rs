@@ -71,10 +71,10 @@ pub async fn server_settings(client: &mut Client) -> Result<Settings, AuditError
     let policy = info.policy_defaults.ok_or_else(|| AuditError::Server("GetInfo sent no policy".into()))?;
     let policy = Policy::try_from(policy).map_err(|e| AuditError::Server(e.to_string()))?;
     let checksums: BTreeMap<String, String> = info.model_sha256.into_iter().collect();
-    // A BTreeMap, so that the same server describes itself the same way on every run.
-    let executions: BTreeMap<_, _> =
-        info.model_execution.iter().map(|(role, e)| (role, format!("{}/{}", e.backend, e.precision))).collect();
-    let executions: Vec<String> = executions.into_iter().map(|(role, e)| format!("{role} {e}")).collect();
+    let mut executions: Vec<String> =
+        info.model_execution.iter().map(|(role, e)| format!("{role} {}/{}", e.backend, e.precision)).collect();
+    // Sorted, so that the same server describes itself the same way on every run.
+    executions.sort();
     let backend = format!("{SERVER_BACKEND} ({}, {})", info.runtime, executions.join(", "));
     Ok(Settings::new(&info.version, &info.model_set, &checksums, &backend, &policy))
 }

@@ -27,7 +27,7 @@ const MAX_BUCKET: u32 = 3072;
 /// probabilities: 12 coarse buckets (steps of 160 and 320 px) cost 11 faithful `tune`
 /// captures their verdicts against unpadded reading, mostly dates read right but less
 /// surely. OpenVINO runs a shape it has not seen about 15–25 ms slower the first time, so
-/// the 35 widths are each warmed at start ([`warm_up`]).
+/// the service warms the 35 widths at start ([`warm_up`]).
 const BUCKET_GROWTH: f64 = 1.06;
 
 /// The input widths a line is padded up to when [`RecConfig::width_buckets`] is on, from
