@@ -280,7 +280,9 @@ fn server_as_local(split: Split) {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("was written with backend server, and this run has backend local"), "{stderr}");
+    // Each side names its runtime and how each model runs: `server (onnxruntime==…, cls cpu/f32, …)`.
+    assert!(stderr.contains("was written with backend server (onnxruntime"), "{stderr}");
+    assert!(stderr.contains("and this run has backend local (profile default, det cpu/f32"), "{stderr}");
 }
 
 #[test]
