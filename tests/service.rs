@@ -13,14 +13,15 @@ use std::time::Duration;
 use common::repo;
 use common::service::{Server, channel, client, press, sample};
 use sealcheck::input::manifest::{Job, LoadedJob, Manifest};
-use sealcheck::service::Limits;
 use sealcheck::service::pb::approved_document::Document;
 use sealcheck::service::pb::seal_check_service_client::SealCheckServiceClient;
 use sealcheck::service::pb::{
     self, ApprovedDocument, ApprovedPages, Outcome, PressEvent, VerifyRequest, VerifyStreamRequest,
     verify_stream_response,
 };
+use sealcheck::service::{Limits, ServeConfig};
 use sealcheck::verify::{Approved, Report};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -257,8 +258,25 @@ async fn health_is_not_serving_until_warm_then_serving_then_not_serving_on_shutd
     let stopping = tokio::spawn(server.stop());
     let status = watch.message().await.unwrap().map(|r| r.status);
     assert_eq!(status, Some(ServingStatus::NotServing as i32), "health says so as soon as shutdown starts");
-    drop(watch);
+    assert_eq!(watch.message().await.unwrap(), None, "then the watch ends, rather than holding the shutdown");
     stopping.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_holds_shutdown_no_longer_than_the_grace() {
+    let config = ServeConfig { shutdown_grace: Duration::from_secs(1), ..common::service::config(1, 1) };
+    let server = Server::with(config);
+    drop(client(server.address).await);
+    // An HTTP/2 client that sends its preface and settings, reads the server's settings,
+    // and then reads nothing: it never answers the ping of a graceful close.
+    let mut peer = tokio::net::TcpStream::connect(server.address).await.unwrap();
+    peer.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").await.unwrap();
+    let mut settings = [0u8; 9];
+    peer.read_exact(&mut settings).await.unwrap();
+    assert_eq!(settings[3], 0x4, "the server answers with its SETTINGS frame");
+    let stopped = tokio::time::timeout(Duration::from_secs(120), server.stop()).await;
+    stopped.expect("the server stops within its grace").unwrap();
+    drop(peer);
 }
 
 #[tokio::test]
@@ -278,6 +296,9 @@ async fn sigterm_lets_the_requests_in_flight_complete_and_exits_0() {
             break rest.1.split_whitespace().next().unwrap().parse().unwrap();
         }
     };
+    // The rest of the log is read off the runtime, whose thread the client's connection
+    // needs to answer the server's graceful close.
+    let rest = tokio::task::spawn_blocking(move || log.map(Result::unwrap).collect::<Vec<String>>());
     let client = client(address).await;
     let calls: Vec<_> = (0..3)
         .map(|i| {
@@ -295,7 +316,7 @@ async fn sigterm_lets_the_requests_in_flight_complete_and_exits_0() {
         let response = call.await.unwrap().expect("a request in flight at SIGTERM completes");
         assert_eq!(outcome(&response.into_inner()), Outcome::Match);
     }
-    let rest: Vec<String> = log.map(Result::unwrap).collect();
+    let rest = rest.await.unwrap();
     assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }

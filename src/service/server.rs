@@ -7,8 +7,8 @@
 //! every answer goes through one place ([`Api::finish`]) that logs it, counts it in the
 //! metrics and writes its audit line.
 //! Health turns SERVING when the verifier is warm, and NOT_SERVING again as soon as
-//! shutdown is asked for; the server then takes no new calls, finishes those in flight,
-//! and returns.
+//! shutdown is asked for; the server then takes no new calls, gives those in flight (and
+//! watches on health end) up to a grace to finish, and returns.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -72,6 +72,8 @@ pub struct ServeConfig {
     /// Close each connection after this long (after its calls finish), so that clients
     /// that balance over DNS resolve again and find new replicas. `None` keeps them open.
     pub max_connection_age: Option<Duration>,
+    /// How long calls in flight at shutdown may take before they are cut.
+    pub shutdown_grace: Duration,
 }
 
 /// Who may connect and call.
@@ -122,11 +124,13 @@ pub async fn serve(
         audit,
         health_listen,
         max_connection_age,
+        shutdown_grace,
     } = config;
     let credentials = credentials(&security, &listener)?;
     let probes = operators(metrics, health_listen, health_service.clone()).await?;
     let api = Api(Arc::new(Inner::new(limits, font, audit, &verifier)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (began, begun) = tokio::sync::oneshot::channel::<()>();
     let stopping = {
         let health = health.clone();
         async move {
@@ -134,28 +138,55 @@ pub async fn serve(
                 () = shutdown => info!("shutting down: finishing the calls in flight"),
                 _ = stopped => {}
             }
-            set_health(&health, tonic_health::ServingStatus::NotServing).await;
+            end_health(health).await;
+            let _ = began.send(());
         }
     };
     let server = spawn_server(listener, credentials, max_connection_age, health_service, api.clone(), stopping)?;
-    match start(models, verifier, queue).await {
+    let started = match start(models, verifier, queue).await {
         Ok(core) => {
             let workers = core.admission.verifier().workers();
             let _ = api.0.core.set(core);
             set_health(&health, tonic_health::ServingStatus::Serving).await;
             info!(%address, workers, "SERVING");
+            Ok(())
         }
         Err(e) => {
             let _ = stop.send(());
-            let _ = server.await;
-            return Err(e.into());
+            Err(e)
         }
-    }
-    let served = server.await.expect("the server task does not panic");
+    };
+    let served = drain(server, begun, shutdown_grace).await;
     if let Some(probes) = probes {
         probes.abort();
     }
+    started?;
     Ok(served?)
+}
+
+/// The server task's end: its own, or `grace` after shutdown began, when the calls still
+/// in flight are cut. Without a bound a peer that stops reading holds the process for
+/// good (HTTP/2's graceful close waits for it to answer a ping), and a bulk stream may
+/// run for hours.
+async fn drain(
+    mut server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    began: tokio::sync::oneshot::Receiver<()>,
+    grace: Duration,
+) -> Result<(), tonic::transport::Error> {
+    let deadline = async {
+        match began.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        served = &mut server => served.expect("the server task does not panic"),
+        () = deadline => {
+            server.abort();
+            warn!(grace_s = grace.as_secs_f64(), "shutting down: the calls still in flight after the grace are cut");
+            Ok(())
+        }
+    }
 }
 
 /// The API behind the gate, with health and reflection, served on `listener` (over TLS
@@ -266,6 +297,17 @@ async fn start(models: ModelSet, config: VerifierConfig, queue: usize) -> Result
 async fn set_health(health: &HealthReporter, status: tonic_health::ServingStatus) {
     health.set_service_status("", status).await;
     health.set_service_status(service_name(), status).await;
+}
+
+/// NOT_SERVING, and the end of every watch on health: a watch is a call in flight, which
+/// graceful shutdown would otherwise wait on until its grace runs out. A watch sees
+/// NOT_SERVING (its channel's last value) before it ends; checks go on answering it.
+async fn end_health(mut health: HealthReporter) {
+    set_health(&health, tonic_health::ServingStatus::NotServing).await;
+    for service in ["", service_name()] {
+        health.clear_service_status(service).await;
+    }
+    set_health(&health, tonic_health::ServingStatus::NotServing).await;
 }
 
 /// The API's full name, as health and reflection know it.

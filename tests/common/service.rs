@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use sealcheck::runtime::pool::PoolConfig;
 use sealcheck::service::pb::approved_document::Document;
@@ -76,6 +77,7 @@ pub fn config(workers: usize, queue: usize) -> ServeConfig {
         audit: None,
         health_listen: None,
         max_connection_age: None,
+        shutdown_grace: Duration::from_secs(30),
     }
 }
 

@@ -83,6 +83,10 @@ pub struct ServeArgs {
     /// that clients balancing over DNS find new replicas. 0: never.
     #[arg(long, env = "SEALCHECK_MAX_CONNECTION_AGE", default_value_t = 0, value_name = "S")]
     max_connection_age: u64,
+    /// Seconds that calls in flight at SIGTERM may take to finish before they are cut;
+    /// keep it below the orchestrator's own grace (Kubernetes: terminationGracePeriodSeconds).
+    #[arg(long, env = "SEALCHECK_SHUTDOWN_GRACE", default_value_t = 30, value_name = "S")]
+    shutdown_grace: u64,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -151,6 +155,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         audit: Some(args.audit()?),
         health_listen: args.health_listen,
         max_connection_age: (args.max_connection_age > 0).then(|| Duration::from_secs(args.max_connection_age)),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
