@@ -827,7 +827,27 @@ fn a_cut_line_testifies_at_the_end_inside_the_frame() {
     let v = check(&lines, CONTRACT);
     assert_eq!(v.outcome, Outcome::Mismatch, "{:?}", v.findings);
     assert!(decisive(&v).iter().any(|f| f.approved_span.is_some_and(|[s, _]| s == at)), "{:?}", v.findings);
-    // Cut at its start instead, the same line's first characters may be sliced misreads.
+    // Cut at its start instead (and read whole to its end), the same line's first
+    // characters may be sliced misreads.
+    let mut lines = capture_with(&forged, 24, |_| 0.99);
+    lines[l].flags.cut = true;
+    lines[l].flags.cut_end = Some(LineEnd::Start);
+    assert_eq!(check(&lines, CONTRACT).outcome, Outcome::Match);
+}
+
+#[test]
+fn text_missing_past_the_end_a_cut_line_shows_is_a_deletion() {
+    // tune-0085: a clause removed from the end of a line read whole to blank paper, before
+    // a line the frame cuts at its other end. Only the end the frame cuts hides text.
+    let removed = "，续租应于期满前三个月书面提出";
+    assert!(CONTRACT.contains(removed));
+    let mut lines = capture_with(&CONTRACT.replacen(removed, "", 1), 24, |_| 0.99);
+    let l = lines.iter().position(|l| l.text == "权。").unwrap() + 1;
+    lines[l].flags.cut = true;
+    lines[l].flags.cut_end = Some(LineEnd::End);
+    let v = check(&lines, CONTRACT);
+    assert_eq!(v.outcome, Outcome::Mismatch, "{:?}", v.findings);
+    // Cut at its start, the next line may hide it.
     lines[l].flags.cut_end = Some(LineEnd::Start);
     assert_eq!(check(&lines, CONTRACT).outcome, Outcome::Match);
 }

@@ -102,15 +102,28 @@ struct Shown {
 impl Segment<'_> {
     /// Whether the run sits at a cut line's missing end, where deletions are framing.
     fn at_cut_end(&self, cx: &Context, excused: &[bool]) -> bool {
+        let touches_excused = self.ops.iter().any(|op| matches!(*op, Op::Ins(i) | Op::Sub(i, _) if excused[i]));
+        touches_excused || self.frame_may_hide_between_lines(cx)
+    }
+
+    /// Whether text missing between the run's two lines may be outside the frame, next to
+    /// a line it cuts: past the line before's end or before the line after's start where
+    /// the frame cuts them, or on whole lines in between, which fit outside only where the
+    /// frame hides where lines start (a wrapped line starts at the margin). The end of a
+    /// line that the frame does not cut hides nothing.
+    fn frame_may_hide_between_lines(&self, cx: &Context) -> bool {
         let before = self.before.map(|(i, _)| i);
-        let crosses = |a: Option<usize>, b: Option<usize>| match (a, b) {
+        let crosses = match (before, self.after) {
             (Some(a), Some(b)) => cx.line_of(a) != cx.line_of(b),
             _ => true,
         };
-        let touches_excused = self.ops.iter().any(|op| matches!(*op, Op::Ins(i) | Op::Sub(i, _) if excused[i]));
-        touches_excused
-            || (before.is_some_and(|i| cx.cut(i)) && crosses(before, self.after))
-            || (self.after.is_some_and(|i| cx.cut(i)) && crosses(before, self.after))
+        let next_to_cut = before.is_some_and(|i| cx.cut(i)) || self.after.is_some_and(|i| cx.cut(i));
+        let starts_hidden = cx.obs.lines.iter().any(|l| l.flags.cut_ends().0);
+        crosses
+            && next_to_cut
+            && (starts_hidden
+                || before.is_some_and(|i| cx.cut_at(i, LineEnd::End))
+                || self.after.is_some_and(|i| cx.cut_at(i, LineEnd::Start)))
     }
 
     /// Whether the paper shows the run's missing text absent: it ends right before the
@@ -169,10 +182,12 @@ impl Segment<'_> {
     /// as in `seen`.
     fn shown(&self, cx: &Context, excused: &[bool], silent: &[bool], seen: &mut Seen) -> Shown {
         // Text missing next to a line that does not testify is not known to be missing,
-        // unless it is missing from inside that line (a digit dropped between two read ones).
-        let beside_silent = self.before.is_some_and(|(i, _)| silent[i]) || self.after.is_some_and(|i| silent[i]);
+        // unless it is missing from inside that line (a digit dropped between two read ones),
+        // or between two lines where the frame can hide nothing.
         let within_line =
             matches!((self.before, self.after), (Some((a, _)), Some(b)) if cx.line_of(a) == cx.line_of(b));
+        let beside_silent = (within_line || self.frame_may_hide_between_lines(cx))
+            && (self.before.is_some_and(|(i, _)| silent[i]) || self.after.is_some_and(|i| silent[i]));
         let cut_end = self.at_cut_end(cx, excused);
         let absent = self.absent_before_next_line(cx);
         let last_j = self.before.map(|(_, j)| j);
