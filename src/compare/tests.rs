@@ -869,3 +869,20 @@ fn a_lost_pause_weighs_half_a_character() {
     let v = check(&misread(&text), CONTRACT);
     assert_eq!(v.outcome, Outcome::Unreadable, "{:?}", v.findings);
 }
+
+#[test]
+fn digits_missing_where_a_star_arm_lies_beside_equal_ones_are_unverifiable() {
+    // tune-0163: `2026` read `26`, the `20` under an arm of the star before the line's
+    // box. The alignment may place the gap after the `2` read, where the line has no room.
+    let doc = CONTRACT.replace("签订日期：2024年3月15日", "2026年5月6日");
+    let mut lines = capture(&doc.replace("2026年5月6日", "26年5月6日"));
+    let l = lines.iter().position(|l| l.text == "26年5月6日").unwrap();
+    let v = check(&lines, &doc);
+    assert_eq!((v.outcome, kinds(&v)), (Outcome::Mismatch, vec![FindingKind::CriticalChange]), "{:?}", v.findings);
+    // Seal ink at a tenth of the line's height over the line height before its box.
+    let cells = ((lines[l].length_in_heights() + 6.0) / 0.25).ceil() as usize;
+    lines[l].seal_ink = (0..cells).map(|k| if (8..12).contains(&k) { 0.1 } else { 0.0 }).collect();
+    let v = check(&lines, &doc);
+    let unverifiable = vec![FindingKind::CriticalUnverifiable];
+    assert_eq!((v.outcome, kinds(&v)), (Outcome::Unreadable, unverifiable), "{:?}", v.findings);
+}

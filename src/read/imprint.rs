@@ -84,13 +84,18 @@ pub fn ink_along(image: &RgbImage, quad: &Quad) -> Vec<f32> {
         .collect()
 }
 
-/// The mean of a seal-ink profile over `[from, to)`, in line heights along the line from
-/// its box's start (negative before it).
-pub fn cover(profile: &[f32], from: f32, to: f32) -> f32 {
+/// The cells of a profile over `[from, to)`, in line heights along the line from its box's
+/// start (negative before it): at least one cell.
+fn cells(profile: &[f32], from: f32, to: f32) -> std::ops::Range<usize> {
     let cell = |x: f32| (((x + BEYOND) / INK_CELL).max(0.0) as usize).min(profile.len());
     let (a, b) = (cell(from), cell(to));
     let b = if b > a { b } else { (a + 1).min(profile.len()) };
-    let part = &profile[a.min(b)..b];
+    a.min(b)..b
+}
+
+/// The mean of a seal-ink profile over `[from, to)` (see [`cells`]).
+pub fn cover(profile: &[f32], from: f32, to: f32) -> f32 {
+    let part = &profile[cells(profile, from, to)];
     if part.is_empty() { 0.0 } else { part.iter().sum::<f32>() / part.len() as f32 }
 }
 
@@ -100,15 +105,27 @@ pub fn cover(profile: &[f32], from: f32, to: f32) -> f32 {
 const LINE_INK: f32 = 0.03;
 const LINE_REACH: usize = 4;
 
+/// The share of the cells over `[from, to)` that lie under the imprint: with seal ink in
+/// them or within [`LINE_REACH`] cells. A star's arm hides the print it lies on wholly
+/// while covering a fraction of the line's height, so where text may be hidden is told by
+/// where the imprint lies, not by how much of the cell its ink fills. Cells past the
+/// profile's reach count as free of it: an imprint is a few line heights across, and a
+/// clause longer than that is not hidden by it.
+pub fn area_cover(profile: &[f32], from: f32, to: f32) -> f32 {
+    let measured = cells(profile, from, to);
+    let all = ((to - from) / INK_CELL).ceil().max(measured.len() as f32).max(1.0);
+    share_under(profile, measured.clone()) * measured.len() as f32 / all
+}
+
 /// The share of a line's box under an imprint, from its profile.
 pub fn line_cover(profile: &[f32]) -> f32 {
     let skip = (BEYOND / INK_CELL) as usize;
-    let inked: Vec<bool> = profile.iter().map(|&ink| ink >= LINE_INK).collect();
-    let within = skip..inked.len().saturating_sub(skip).max(skip);
-    let near = within
-        .clone()
-        .filter(|&k| inked[k.saturating_sub(LINE_REACH)..(k + LINE_REACH + 1).min(inked.len())].contains(&true))
-        .count();
+    share_under(profile, skip..profile.len().saturating_sub(skip).max(skip))
+}
+
+fn share_under(profile: &[f32], within: std::ops::Range<usize>) -> f32 {
+    let inked = |k: usize| &profile[k.saturating_sub(LINE_REACH)..(k + LINE_REACH + 1).min(profile.len())];
+    let near = within.clone().filter(|&k| inked(k).iter().any(|&ink| ink >= LINE_INK)).count();
     near as f32 / within.len().max(1) as f32
 }
 
@@ -285,5 +302,16 @@ mod tests {
             assert!(faded.get_pixel(x + 8, 60)[0].abs_diff(paper) <= 6, "ink at {x} fades to paper");
             assert_eq!(faded.get_pixel(x + 16, 60), image.get_pixel(x + 16, 60), "faint print at {x} is untouched");
         }
+    }
+
+    #[test]
+    fn a_sparse_arm_of_ink_puts_the_place_under_the_imprint() {
+        // Seal ink over a tenth of the height, in four cells before the box's start.
+        let profile: Vec<f32> = (0..40).map(|k| if (8..12).contains(&k) { 0.1 } else { 0.0 }).collect();
+        assert!(cover(&profile, -1.0, 0.0) < 0.25);
+        assert_eq!(area_cover(&profile, -1.0, 0.0), 1.0);
+        assert_eq!(area_cover(&profile, 3.0, 4.0), 0.0, "far from the ink");
+        // A clause of twenty line heights from there: the imprint could hide a tenth of it.
+        assert!(area_cover(&profile, -1.0, 19.0) < 0.15, "{}", area_cover(&profile, -1.0, 19.0));
     }
 }

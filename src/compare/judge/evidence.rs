@@ -42,8 +42,39 @@ impl Context<'_> {
     /// symbols `before` and `after`.
     pub fn missing_evidence(&self, before: Option<usize>, after: Option<usize>, app: Range<usize>) -> Vec<Evidence> {
         match (before, after) {
-            (Some(a), Some(b)) if self.line_of(a) == self.line_of(b) => self.within_line(a, b, app),
+            (Some(a), Some(b)) if self.line_of(a) == self.line_of(b) => {
+                let within = self.within_line(a, b, app.clone());
+                // The alignment cannot tell where among equal characters the missing ones
+                // stood: `2026` read `26` lacks `20` at the line's start as well as `02`
+                // after its `2`. Either place is as likely; text is unread if it may be.
+                let at_start = (!self.unread(&within))
+                    .then(|| self.slid_to_line_start(a, app))
+                    .flatten()
+                    .map(|(first, slid)| self.past_line_ends(None, Some(first), slid));
+                at_start.filter(|e| self.unread(e)).unwrap_or(within)
+            }
             _ => self.past_line_ends(before, after, app),
+        }
+    }
+
+    /// The approved symbols `app`, missing right after `a` (read as the one before them),
+    /// slid back over equal characters to the start of `a`'s line, if they slide that far:
+    /// the line's first symbol, and the approved symbols then missing before it.
+    fn slid_to_line_start(&self, a: usize, app: Range<usize>) -> Option<(usize, Range<usize>)> {
+        let (mut a, mut start, mut end) = (a, app.start, app.end);
+        loop {
+            // `a` reads the run's last symbol instead, and the run starts one earlier.
+            if start == 0 || self.obs.syms[a].key != self.app.syms[end - 1].key {
+                return None;
+            }
+            (start, end) = (start - 1, end - 1);
+            if a == 0 || self.line_of(a - 1) != self.line_of(a) {
+                return Some((a, start..end));
+            }
+            a -= 1;
+            if start == 0 || self.obs.syms[a].key != self.app.syms[start - 1].key {
+                return None;
+            }
         }
     }
 
@@ -113,7 +144,7 @@ impl Context<'_> {
             let room = needed * self.pitch(self.line_of(i));
             let [from, to] = self.obs.place[i];
             let place = if end == LineEnd::End { [to, to + room] } else { [from - room, from] };
-            let cover = imprint::cover(&line.seal_ink, place[0], place[1]);
+            let cover = imprint::area_cover(&line.seal_ink, place[0], place[1]);
             if cover > 0.0 {
                 evidence.push(Evidence::Imprint { cover });
             }
