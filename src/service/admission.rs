@@ -1,11 +1,20 @@
 //! Admission: which work reaches the verifier's workers, in which order, and which is
 //! answered at once without computing.
 //!
-//! Two bounded queues feed one dispatcher task that owns them: press events (unary calls)
-//! and bulk work (`VerifyStream`). The dispatcher hands a job to the verifier only when a
-//! worker is free (a semaphore of one permit a worker), always taking a press event before
-//! bulk work, so a press never waits behind an audit's backlog in the verifier's own queue.
-//! Each job answers on a oneshot of its own.
+//! Two bounded queues feed one dispatcher task: press events (unary calls) and bulk work
+//! (`VerifyStream`). The dispatcher hands a job to the verifier only when a worker is free
+//! (a semaphore of one permit a worker), always taking a press event before bulk work, so a
+//! press never waits behind an audit's backlog in the verifier's own queue. Within a lane
+//! the job whose deadline comes first goes first (jobs without one go last, in arrival
+//! order): under a burst, the press that can still make its deadline is served before the
+//! one with time to spare. Each job answers on a oneshot of its own.
+//!
+//! A job is a whole request: its reading, second looks and second opinions run in turn on
+//! the one worker it was given, so no request's extra work can take a worker from another
+//! request's first reading. Lines of different requests are not batched together: on the
+//! CPU provider recognition costs more per line in larger batches, and two 1-thread
+//! workers read more pages a second than one 2-thread session (`sealcheck bench` measures
+//! both, `README.md` shows the rows).
 //!
 //! A job is refused without computing when:
 //! - its queue is full (press events: `Overloaded` at once; bulk work instead waits for room,
@@ -15,12 +24,14 @@
 //! - its caller has gone away (its reply's receiver is dropped): it is dropped when its turn
 //!   comes.
 
+use std::cmp::{Ordering as Order, Reverse};
+use std::collections::BinaryHeap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 
 use super::metrics;
 use crate::Verifier;
@@ -73,8 +84,7 @@ impl ServiceTime {
 
 /// The queues in front of a verifier's workers.
 pub struct Admission {
-    press: mpsc::Sender<Box<dyn Queued>>,
-    bulk: mpsc::Sender<Box<dyn Queued>>,
+    queues: Arc<Queues>,
     queue: usize,
     state: Arc<Shared>,
 }
@@ -92,11 +102,10 @@ impl Admission {
     /// the current runtime.
     pub fn start(verifier: Arc<Verifier>, queue: usize) -> Self {
         let queue = queue.max(1);
-        let (press, press_jobs) = mpsc::channel(queue);
-        let (bulk, bulk_jobs) = mpsc::channel(queue);
+        let queues = Arc::new(Queues::new(queue));
         let state = Arc::new(Shared { times: ServiceTime::new(), busy: AtomicUsize::new(0), verifier });
-        tokio::spawn(dispatch(Arc::clone(&state), press_jobs, bulk_jobs));
-        Self { press, bulk, queue, state }
+        tokio::spawn(dispatch(Arc::clone(&state), Arc::clone(&queues)));
+        Self { queues, queue, state }
     }
 
     pub fn verifier(&self) -> &Verifier {
@@ -117,21 +126,18 @@ impl Admission {
         F: Future<Output = Result<T>> + Send + 'static,
     {
         if let Some(deadline) = deadline
-            && Instant::now() + self.estimate(lane) > deadline
+            && Instant::now() + self.estimate(lane, deadline) > deadline
         {
             return Err(Error::Deadline);
         }
+        let room = Arc::clone(self.queues.room(lane));
+        let room = match lane {
+            Lane::Press => room.try_acquire_owned().map_err(|_| self.busy())?,
+            Lane::Bulk => room.acquire_owned().await.map_err(|_| self.busy())?,
+        };
         let (reply, result) = oneshot::channel();
         let job: Box<dyn Queued> = Box::new(Job { deadline, reply, work, queued: Instant::now() });
-        let queue = match lane {
-            Lane::Press => &self.press,
-            Lane::Bulk => &self.bulk,
-        };
-        match lane {
-            Lane::Press => queue.try_send(job).map_err(|_| self.busy())?,
-            Lane::Bulk => queue.send(job).await.map_err(|_| self.busy())?,
-        }
-        metrics::queue_depth(lane.name(), queue.max_capacity() - queue.capacity());
+        self.queues.push(lane, deadline, (job, room));
         // The dispatcher drops a job only when it runs no more, which is when the service stops.
         result.await.unwrap_or(Err(Error::Lost(crate::runtime::pool::Lost)))
     }
@@ -140,15 +146,191 @@ impl Admission {
         Error::Overloaded(Busy { workers: self.state.verifier.workers(), queued: self.queue })
     }
 
-    /// When a job queued now in `lane` would finish: the jobs ahead of it (those holding a
-    /// worker and those queued before it) share the workers, then it runs.
-    fn estimate(&self, lane: Lane) -> Duration {
-        let waiting = |queue: &mpsc::Sender<Box<dyn Queued>>| queue.max_capacity() - queue.capacity();
-        let ahead = self.state.busy.load(Ordering::Relaxed)
-            + waiting(&self.press)
-            + if lane == Lane::Bulk { waiting(&self.bulk) } else { 0 };
+    /// When a job queued now in `lane` with `deadline` would finish: the jobs ahead of it
+    /// (those holding a worker, and those queued that go before it) share the workers, then
+    /// it runs.
+    fn estimate(&self, lane: Lane, deadline: Instant) -> Duration {
+        let ahead = self.state.busy.load(Ordering::Relaxed) + self.queues.ahead(lane, deadline);
         let rounds = ahead / self.state.verifier.workers() + 1;
         self.state.times.mean() * rounds as u32
+    }
+}
+
+impl Drop for Admission {
+    /// The dispatcher runs what is queued, then ends.
+    fn drop(&mut self) {
+        self.queues.close();
+    }
+}
+
+/// A waiting job with the room it holds in its lane, given back when it leaves the queue.
+type Held = (Box<dyn Queued>, OwnedSemaphorePermit);
+
+/// Both lanes' waiting jobs, and the room left in each.
+struct Queues {
+    waiting: Mutex<Waiting<Held>>,
+    /// Wakes the dispatcher when a job arrives or the queues close.
+    arrived: Notify,
+    press_room: Arc<Semaphore>,
+    bulk_room: Arc<Semaphore>,
+}
+
+impl Queues {
+    fn new(queue: usize) -> Self {
+        Self {
+            waiting: Mutex::new(Waiting::default()),
+            arrived: Notify::new(),
+            press_room: Arc::new(Semaphore::new(queue)),
+            bulk_room: Arc::new(Semaphore::new(queue)),
+        }
+    }
+
+    fn room(&self, lane: Lane) -> &Arc<Semaphore> {
+        match lane {
+            Lane::Press => &self.press_room,
+            Lane::Bulk => &self.bulk_room,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting<Held>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, lane: Lane, deadline: Option<Instant>, job: Held) {
+        let depth = self.lock().push(lane, deadline, job);
+        metrics::queue_depth(lane.name(), depth);
+        self.arrived.notify_one();
+    }
+
+    fn ahead(&self, lane: Lane, deadline: Instant) -> usize {
+        self.lock().ahead(lane, deadline)
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.arrived.notify_one();
+    }
+
+    /// The next job to run, waiting for one to arrive; `None` once closed and empty.
+    async fn next(&self) -> Option<Box<dyn Queued>> {
+        loop {
+            let popped = {
+                let mut waiting = self.lock();
+                let popped = waiting.pop();
+                metrics::queue_depth(Lane::Press.name(), waiting.press.len());
+                metrics::queue_depth(Lane::Bulk.name(), waiting.bulk.len());
+                if popped.is_none() && waiting.closed {
+                    return None;
+                }
+                popped
+            };
+            match popped {
+                // The job's room in its lane is given back here, as it leaves the queue.
+                Some((job, _room)) => return Some(job),
+                // A notification sent since the lock was released is kept for this wait.
+                None => self.arrived.notified().await,
+            }
+        }
+    }
+}
+
+/// Jobs waiting in each lane, each lane earliest deadline first.
+struct Waiting<T> {
+    press: BinaryHeap<Reverse<Entry<T>>>,
+    bulk: BinaryHeap<Reverse<Entry<T>>>,
+    /// Arrivals so far: the order among jobs with equal deadlines (or none).
+    arrivals: u64,
+    closed: bool,
+}
+
+impl<T> Default for Waiting<T> {
+    fn default() -> Self {
+        Self { press: BinaryHeap::new(), bulk: BinaryHeap::new(), arrivals: 0, closed: false }
+    }
+}
+
+impl<T> Waiting<T> {
+    fn lane(&mut self, lane: Lane) -> &mut BinaryHeap<Reverse<Entry<T>>> {
+        match lane {
+            Lane::Press => &mut self.press,
+            Lane::Bulk => &mut self.bulk,
+        }
+    }
+
+    /// Queue `item`; how many now wait in its lane.
+    fn push(&mut self, lane: Lane, deadline: Option<Instant>, item: T) -> usize {
+        self.arrivals += 1;
+        let key = Key { deadline, arrival: self.arrivals };
+        let queue = self.lane(lane);
+        queue.push(Reverse(Entry { key, item }));
+        queue.len()
+    }
+
+    /// The press event due first, else the bulk job due first.
+    fn pop(&mut self) -> Option<T> {
+        self.press.pop().or_else(|| self.bulk.pop()).map(|Reverse(entry)| entry.item)
+    }
+
+    /// How many waiting jobs would run before one queued now in `lane` with `deadline`.
+    fn ahead(&mut self, lane: Lane, deadline: Instant) -> usize {
+        let sooner = |queue: &BinaryHeap<Reverse<Entry<T>>>| {
+            queue.iter().filter(|Reverse(e)| e.key.deadline.is_some_and(|due| due <= deadline)).count()
+        };
+        match lane {
+            Lane::Press => sooner(&self.press),
+            Lane::Bulk => self.press.len() + sooner(&self.bulk),
+        }
+    }
+}
+
+/// When a job is due, then when it came: no deadline is due after every deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    deadline: Option<Instant>,
+    arrival: u64,
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> Order {
+        let due = match (self.deadline, other.deadline) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            (Some(_), None) => Order::Less,
+            (None, Some(_)) => Order::Greater,
+            (None, None) => Order::Equal,
+        };
+        due.then(self.arrival.cmp(&other.arrival))
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Order> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A waiting item, ordered by its key alone.
+struct Entry<T> {
+    key: Key,
+    item: T,
+}
+
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl<T> Eq for Entry<T> {}
+
+impl<T> Ord for Entry<T> {
+    fn cmp(&self, other: &Self) -> Order {
+        self.key.cmp(&other.key)
+    }
+}
+
+impl<T> PartialOrd for Entry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Order> {
+        Some(self.cmp(other))
     }
 }
 
@@ -210,25 +392,15 @@ where
     }
 }
 
-/// Hands queued jobs to free workers, press events first, until both queues close.
-async fn dispatch(
-    state: Arc<Shared>,
-    mut press: mpsc::Receiver<Box<dyn Queued>>,
-    mut bulk: mpsc::Receiver<Box<dyn Queued>>,
-) {
+/// Hands queued jobs to free workers, press events first, each lane earliest deadline
+/// first, until the queues close and empty.
+async fn dispatch(state: Arc<Shared>, queues: Arc<Queues>) {
     let workers = Arc::new(Semaphore::new(state.verifier.workers()));
     loop {
         // A worker first, then the job: a press event that arrives while every worker is
         // busy still goes before the bulk work that waited longer.
         let permit = Arc::clone(&workers).acquire_owned().await.expect("the semaphore is never closed");
-        let job = tokio::select! {
-            biased;
-            Some(job) = press.recv() => job,
-            Some(job) = bulk.recv() => job,
-            else => return,
-        };
-        metrics::queue_depth(Lane::Press.name(), press.len());
-        metrics::queue_depth(Lane::Bulk.name(), bulk.len());
+        let Some(job) = queues.next().await else { return };
         if job.abandoned() {
             metrics::refused("abandoned");
             continue;
@@ -238,5 +410,51 @@ async fn dispatch(
             continue;
         }
         job.start(Arc::clone(&state), permit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_lane_runs_earliest_deadline_first_and_press_events_before_bulk_work() {
+        let now = Instant::now();
+        let at = |s| Some(now + Duration::from_secs(s));
+        let mut waiting = Waiting::default();
+        waiting.push(Lane::Bulk, None, "bulk, first come");
+        waiting.push(Lane::Bulk, at(1), "bulk, due soon");
+        waiting.push(Lane::Press, None, "press, no deadline");
+        waiting.push(Lane::Press, at(30), "press, due late");
+        waiting.push(Lane::Press, at(10), "press, due soon");
+        waiting.push(Lane::Press, at(10), "press, due soon, came later");
+        waiting.push(Lane::Bulk, None, "bulk, last come");
+        let order: Vec<_> = std::iter::from_fn(|| waiting.pop()).collect();
+        assert_eq!(
+            order,
+            [
+                "press, due soon",
+                "press, due soon, came later",
+                "press, due late",
+                "press, no deadline",
+                "bulk, due soon",
+                "bulk, first come",
+                "bulk, last come",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_work_ahead_of_a_job_is_what_its_deadline_lets_go_first() {
+        let now = Instant::now();
+        let at = |s| now + Duration::from_secs(s);
+        let mut waiting = Waiting::default();
+        for (lane, due) in [(Lane::Press, Some(at(5))), (Lane::Press, Some(at(20))), (Lane::Press, None)] {
+            waiting.push(lane, due, ());
+        }
+        waiting.push(Lane::Bulk, Some(at(1)), ());
+        assert_eq!(waiting.ahead(Lane::Press, at(10)), 1, "only the press due sooner");
+        assert_eq!(waiting.ahead(Lane::Press, at(60)), 2, "a press without a deadline goes after");
+        assert_eq!(waiting.ahead(Lane::Bulk, at(10)), 4, "every press, and the bulk job due sooner");
     }
 }
