@@ -18,6 +18,8 @@
 //! - [`present`]: the readable report and the annotated capture, for a person.
 //! - [`audit`]: an archive judged again, resumably and in shards, into a results
 //!   database and an HTML report.
+//! - [`loadgen`]: load on a running service (closed and open loop, soak), measured beside
+//!   an in-process verifier on the same cases.
 //! - [`harness`]: the entry points the fuzz targets and their corpus's replay test share.
 //! - [`eval`]: labelled cases and reading scores, which the verify path never imports.
 //!
@@ -30,6 +32,7 @@ pub mod error;
 pub mod eval;
 pub mod harness;
 pub mod input;
+pub mod loadgen;
 pub mod present;
 pub mod read;
 pub mod runtime;

@@ -1,12 +1,10 @@
 //! `sealcheck audit`: an archive judged into a results database, resumably and in shards;
 //! `merge`, `report` and `export` over such databases.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
-use indicatif::{HumanDuration, ProgressBar, ProgressStyle};
 use sealcheck::audit::report::{self, ReportOptions};
 use sealcheck::audit::runner::{self, local_settings, server_settings};
 use sealcheck::audit::source::Entry;
@@ -17,9 +15,7 @@ use sealcheck::{EngineConfig, Verifier};
 
 use crate::EngineArgs;
 use crate::client::CredentialArgs;
-
-/// Plain progress lines, when stderr is not a terminal, come at most this often.
-const PLAIN_EVERY: Duration = Duration::from_secs(10);
+use crate::progress::Progress;
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -158,7 +154,7 @@ fn audit(args: &RunArgs) -> anyhow::Result<u8> {
         source.entries.iter().filter(|e| args.shard.is_none_or(|s| s.contains(&e.id))).collect();
     let todo: Vec<&Entry> = in_shard.iter().copied().filter(|e| !judged.contains(&e.id)).collect();
     let start = Instant::now();
-    let mut progress = Progress::new(todo.len() as u64);
+    let mut progress = Progress::new(todo.len() as u64, "jobs", "sealcheck audit");
     let mut failed = 0;
     let mut record = |row: Row| -> Result<(), AuditError> {
         failed += usize::from(row.result.is_err());
@@ -212,47 +208,4 @@ fn engine_description(config: &EngineConfig) -> String {
     }
     text.push_str(&format!(", {}", config.runtime.executions.effective()));
     text
-}
-
-/// A bar with rate and ETA on a terminal; otherwise a plain line every [`PLAIN_EVERY`].
-struct Progress {
-    bar: Option<ProgressBar>,
-    total: u64,
-    done: u64,
-    start: Instant,
-    said: Instant,
-}
-
-impl Progress {
-    fn new(total: u64) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} jobs, {per_sec}, {eta} left")
-                .expect("the template is valid");
-            ProgressBar::new(total).with_style(style)
-        });
-        Progress { bar, total, done: 0, start: Instant::now(), said: Instant::now() }
-    }
-
-    fn tick(&mut self) {
-        self.done += 1;
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        } else if self.said.elapsed() >= PLAIN_EVERY || self.done == self.total {
-            self.said = Instant::now();
-            let rate = self.done as f64 / self.start.elapsed().as_secs_f64().max(1e-3);
-            let left = Duration::from_secs_f64((self.total - self.done) as f64 / rate.max(1e-6));
-            eprintln!(
-                "sealcheck audit: {}/{} jobs, {rate:.2} a second, {} left",
-                self.done,
-                self.total,
-                HumanDuration(left)
-            );
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish();
-        }
-    }
 }

@@ -8,7 +8,9 @@ mod audit;
 mod bench;
 mod client;
 mod eval;
+mod loadgen;
 mod ocr;
+mod progress;
 mod serve;
 mod verify;
 
@@ -53,6 +55,10 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Call a running service: the same flags, report and exit codes as the local commands.
     Client(client::ClientArgs),
+    /// Put load on a running service (closed loop, open loop, soak) and print throughput,
+    /// latency percentiles, refusals and the server's CPU and memory, beside an in-process
+    /// verifier on the same cases.
+    Loadgen(loadgen::LoadgenArgs),
 }
 
 /// How to load the engine; shared by every command that reads images.
@@ -163,6 +169,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Client(args) => client::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Loadgen(args) => loadgen::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

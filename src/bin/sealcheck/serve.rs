@@ -23,7 +23,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SEALCHECK_LISTEN", default_value = "127.0.0.1:50051", value_name = "ADDR")]
     listen: SocketAddr,
     /// Requests that may wait for a worker in each queue (press events, bulk streams); a
-    /// press arriving at a full queue is answered RESOURCE_EXHAUSTED. 0: two per worker.
+    /// press arriving at a full queue is answered RESOURCE_EXHAUSTED. 0: six per worker,
+    /// which refuses under 1 % of presses at 80 % of peak load (README, "Under load").
     #[arg(long, env = "SEALCHECK_QUEUE", default_value_t = 0, value_name = "N")]
     queue: usize,
     /// Largest gRPC message received or sent, in bytes.
@@ -142,7 +143,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let verifier = args.verifier_config()?;
-    let queue = if args.queue > 0 { args.queue } else { 2 * verifier.pool.workers() };
+    let queue = if args.queue > 0 { args.queue } else { 6 * verifier.pool.workers() };
     let font = annotate::find_font(args.font.as_deref())?;
     let config = ServeConfig {
         models: args.engine.model_set()?,
