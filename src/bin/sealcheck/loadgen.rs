@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sealcheck::compare::Outcome;
@@ -22,7 +22,8 @@ use crate::EngineArgs;
 use crate::client::ConnectArgs;
 use crate::progress::Progress;
 
-/// How long a server may take to say SERVING (it loads and warms its models first).
+/// How long a server may take to listen and say SERVING (it loads and warms its models
+/// first): a server that is not there at all is also waited for this long.
 const SERVING_WITHIN: Duration = Duration::from_secs(300);
 
 #[derive(clap::Args)]
@@ -132,10 +133,7 @@ pub fn run(args: &LoadgenArgs) -> anyhow::Result<u8> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // Before anything long: a server that is not there, or never warms, ends the run here.
-    runtime.block_on(async {
-        loadgen::serving(&args.connect.connect().await?, SERVING_WITHIN).await?;
-        anyhow::Ok(())
-    })?;
+    runtime.block_on(serving(&args.connect))?;
     if let Mode::Closed { no_baseline: false, baseline_workers, engine, .. } = &args.mode {
         summary.baseline = measure_baseline(engine, &cases, baseline_workers)?;
     }
@@ -145,6 +143,19 @@ pub fn run(args: &LoadgenArgs) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(0)
+}
+
+/// Wait for the server to listen and then to say SERVING, at most [`SERVING_WITHIN`] in all.
+async fn serving(server: &ConnectArgs) -> anyhow::Result<()> {
+    let deadline = Instant::now() + SERVING_WITHIN;
+    let connection = loop {
+        match server.connect().await {
+            Ok(connection) => break connection,
+            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(500)).await,
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(loadgen::serving(&connection, deadline.saturating_duration_since(Instant::now())).await?)
 }
 
 /// The in-process verifier over every case: one worker, then each of `workers`.
