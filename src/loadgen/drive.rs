@@ -48,9 +48,9 @@ impl Load {
         in_order(clients.join_all().await.into_iter().flatten().collect())
     }
 
-    /// Calls arriving at `rate` a second on average, at exponential intervals drawn from
-    /// `seed`, spread over `connections`, until `total` are sent or `duration` has passed;
-    /// then the answers of all of them.
+    /// Calls arriving at `rate` a second on average (positive and finite: the caller
+    /// checks it), at exponential intervals drawn from `seed`, spread over `connections`,
+    /// until `until`; then the answers of all of them.
     pub async fn open(&self, connections: &[Client], rate: f64, until: Until, seed: u64) -> Vec<Call> {
         let gaps = Exp::new(rate).expect("the rate is checked positive");
         let mut rng = StdRng::seed_from_u64(seed);

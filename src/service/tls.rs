@@ -55,6 +55,10 @@ pub fn incoming(
                     continue;
                 }
             };
+            // As on the plaintext listener (`server::no_delay`): no 40 ms wait for an ack.
+            if let Err(e) = tcp.set_nodelay(true) {
+                warn!(%peer, error = %e, "cannot turn Nagle's algorithm off");
+            }
             let acceptor = TlsAcceptor::from(config.current());
             let connections = connections.clone();
             tokio::spawn(async move {
