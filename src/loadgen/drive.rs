@@ -27,8 +27,8 @@ pub struct Load {
 }
 
 impl Load {
-    /// `clients` callers, one a connection in `connections`, each sending its next call
-    /// when its last is answered, until `total` calls are sent.
+    /// One caller a connection in `connections`, each sending its next call when its last
+    /// is answered (a refused call too), until `total` calls are sent.
     pub async fn closed(&self, connections: &[Client], total: usize) -> Vec<Call> {
         let (start, next) = (Instant::now(), Arc::new(AtomicUsize::new(0)));
         let mut clients = JoinSet::new();

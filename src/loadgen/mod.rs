@@ -30,13 +30,12 @@ use std::time::Duration;
 use image::ImageFormat;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-
-use crate::compare::Outcome;
-use crate::input::manifest::{self, Job, LoadedJob, Manifest, ManifestError};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use crate::compare::Outcome;
+use crate::input::manifest::{self, Job, LoadedJob, Manifest, ManifestError};
 use crate::service::connect::{ConnectError, Connection};
 use crate::service::pb::{self, ApprovedDocument};
 use crate::verify::Approved;

@@ -272,7 +272,7 @@ impl<T> Waiting<T> {
     }
 
     /// How many waiting jobs would run before one queued now in `lane` with `deadline`.
-    fn ahead(&mut self, lane: Lane, deadline: Instant) -> usize {
+    fn ahead(&self, lane: Lane, deadline: Instant) -> usize {
         let sooner = |queue: &BinaryHeap<Reverse<Entry<T>>>| {
             queue.iter().filter(|Reverse(e)| e.key.deadline.is_some_and(|due| due <= deadline)).count()
         };
