@@ -23,10 +23,8 @@ fn manifest(name: &str, n: usize) -> PathBuf {
             let mut case: Value = serde_json::from_str(line).unwrap();
             let absolute = |v: &Value| Value::from(split.join(v.as_str().unwrap()).display().to_string());
             case["image"] = absolute(&case["image"]);
-            for field in ["approved_text_file"] {
-                if !case[field].is_null() {
-                    case[field] = absolute(&case[field]);
-                }
+            if !case["approved_text_file"].is_null() {
+                case["approved_text_file"] = absolute(&case["approved_text_file"]);
             }
             if let Some(pages) = case["approved_images"].as_array() {
                 case["approved_images"] = pages.iter().map(absolute).collect();
