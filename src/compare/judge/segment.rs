@@ -100,10 +100,11 @@ struct Shown {
 }
 
 impl Segment<'_> {
-    /// Whether the run sits at a cut line's missing end, where deletions are framing.
-    fn at_cut_end(&self, cx: &Context, excused: &[bool]) -> bool {
-        let touches_excused = self.ops.iter().any(|op| matches!(*op, Op::Ins(i) | Op::Sub(i, _) if excused[i]));
-        touches_excused || self.frame_may_hide_between_lines(cx)
+    /// Whether the run sits at a cut line's missing end, where deletions are framing:
+    /// it touches an excused line, or the frame may hide what is missing between its lines
+    /// (`hidden_between`, [`Self::frame_may_hide_between_lines`]).
+    fn at_cut_end(&self, excused: &[bool], hidden_between: bool) -> bool {
+        hidden_between || self.ops.iter().any(|op| matches!(*op, Op::Ins(i) | Op::Sub(i, _) if excused[i]))
     }
 
     /// Whether text missing between the run's two lines may be outside the frame, next to
@@ -186,9 +187,10 @@ impl Segment<'_> {
         // or between two lines where the frame can hide nothing.
         let within_line =
             matches!((self.before, self.after), (Some((a, _)), Some(b)) if cx.line_of(a) == cx.line_of(b));
-        let beside_silent = (within_line || self.frame_may_hide_between_lines(cx))
+        let hidden_between = self.frame_may_hide_between_lines(cx);
+        let beside_silent = (within_line || hidden_between)
             && (self.before.is_some_and(|(i, _)| silent[i]) || self.after.is_some_and(|i| silent[i]));
-        let cut_end = self.at_cut_end(cx, excused);
+        let cut_end = self.at_cut_end(excused, hidden_between);
         let absent = self.absent_before_next_line(cx);
         let last_j = self.before.map(|(_, j)| j);
         let mut shown = Shown { obs: Vec::new(), app: None, last_j, steps: 0, critical: false, weight: 0.0 };
