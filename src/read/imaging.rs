@@ -35,9 +35,9 @@ pub fn blocks_of_32(side: f64, round: fn(f64) -> f64) -> u32 {
 /// (the padding) untouched.
 pub fn normalise_into(image: &RgbImage, mut slot: ArrayViewMut3<f32>) {
     let (_, slot_h, slot_w) = slot.dim();
-    for (x, y, pixel) in image.enumerate_pixels() {
-        let (x, y) = (x as usize, y as usize);
-        if x < slot_w && y < slot_h {
+    let width = (image.width() as usize).min(slot_w);
+    for (y, row) in image.rows().take(slot_h).enumerate() {
+        for (x, pixel) in row.take(width).enumerate() {
             for (channel, &value) in pixel.0.iter().rev().enumerate() {
                 slot[[channel, y, x]] = f32::from(value) / 127.5 - 1.0;
             }
@@ -49,20 +49,25 @@ pub fn normalise_into(image: &RgbImage, mut slot: ArrayViewMut3<f32>) {
 /// the way back to the source's pixels.
 pub struct Turned {
     pub image: RgbImage,
-    degrees: f32,
+    /// The sine and cosine of the turn back, taken once: [`turn`] maps every pixel.
+    back: (f32, f32),
     source_centre: Point,
     centre: Point,
 }
 
 /// Rotate `p` by `degrees` clockwise (image coordinates, y down) about the origin.
 pub fn rotate_point(p: Point, degrees: f32) -> Point {
-    let (s, c) = degrees.to_radians().sin_cos();
+    rotate_by(p, degrees.to_radians().sin_cos())
+}
+
+/// Rotate `p` by the angle whose sine and cosine are `(s, c)`.
+fn rotate_by(p: Point, (s, c): (f32, f32)) -> Point {
     [p[0] * c - p[1] * s, p[0] * s + p[1] * c]
 }
 
 impl Turned {
     pub fn to_source(&self, p: Point) -> Point {
-        let q = rotate_point([p[0] - self.centre[0], p[1] - self.centre[1]], -self.degrees);
+        let q = rotate_by([p[0] - self.centre[0], p[1] - self.centre[1]], self.back);
         [q[0] + self.source_centre[0], q[1] + self.source_centre[1]]
     }
 }
@@ -75,7 +80,7 @@ pub fn turn(image: &RgbImage, degrees: f32, fill: Rgb<u8>) -> Turned {
     let height = (w * s.abs() + h * c.abs()).round().max(1.0) as u32;
     let mut turned = Turned {
         image: RgbImage::from_pixel(width, height, fill),
-        degrees,
+        back: (-degrees).to_radians().sin_cos(),
         source_centre: [(w - 1.0) / 2.0, (h - 1.0) / 2.0],
         centre: [(width as f32 - 1.0) / 2.0, (height as f32 - 1.0) / 2.0],
     };
