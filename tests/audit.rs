@@ -280,9 +280,10 @@ fn server_as_local(split: Split) {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    // Each side names its runtime and how each model runs: `server (onnxruntime==…, cls cpu/f32, …)`.
-    assert!(stderr.contains("was written with backend server (onnxruntime"), "{stderr}");
-    assert!(stderr.contains("and this run has backend local (profile default, det cpu/f32"), "{stderr}");
+    // Each side names its runtime and how each model runs: `server (onnxruntime-openvino==…,
+    // cls openvino/bf16, …)` (f32 on a CPU without bf16).
+    assert!(stderr.contains("was written with backend server (onnxruntime-openvino=="), "{stderr}");
+    assert!(stderr.contains("and this run has backend local (profile default, det openvino/"), "{stderr}");
 }
 
 #[test]

@@ -249,8 +249,7 @@ fn expected(name: &str) -> (String, String) {
                 "the capture is 30000×30000 = 900000000 pixels, above the limit of 40000000 pixels (max_image_pixels)",
             ),
         ),
-        "1x1" | "100000x1" | "1x100000" | "CMYK JPEG" | "16-bit PNG" => verdict("UNREADABLE no_text"),
-        "palette PNG" => verdict("UNREADABLE blur"),
+        "1x1" | "100000x1" | "1x100000" | "CMYK JPEG" | "16-bit PNG" | "palette PNG" => verdict("UNREADABLE no_text"),
         "animated GIF" => (
             "the image could not be decoded: The image format Gif is not supported".into(),
             invalid(&format!("{not_an_image}: The image format Gif is not supported")),
