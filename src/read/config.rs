@@ -226,7 +226,7 @@ impl EngineConfig {
                 det: DetConfig { hole_contours: false, text_height: 20.0, ..reference.det },
                 orient: OrientConfig { page_level: true, ..reference.orient },
                 // OpenVINO in bf16 for every role (issue #30): on test, 3.00 images/s against
-                // the CPU provider's 1.60 (`sealcheck bench`), and in the service 2.63
+                // the CPU provider's 1.60 (`sealcheck bench`), and in the service 2.54
                 // verifications/s against 1.38 at 8 clients; verdicts as good or better on
                 // tune (0.911 against 0.906, 2/108 false accepts both) and test (0.960
                 // against 0.951, 0/102 both). A CPU without AVX512-BF16 or AMX runs f32.
