@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::repo;
 use common::service::{Server, channel, client, press, sample};
@@ -199,11 +199,14 @@ async fn a_full_queue_is_refused_at_once_while_accepted_requests_complete_and_a_
             tokio::spawn(async move { client.verify(sample(&format!("press {i}"))).await })
         })
         .collect();
-    let (mut done, mut refused) = (0, 0);
+    let (mut done, mut refused, mut fastest_read_ms) = (0, 0, f64::INFINITY);
     for call in calls {
         match call.await.unwrap() {
             Ok(response) => {
-                assert_eq!(outcome(&response.into_inner()), Outcome::Match);
+                let response = response.into_inner();
+                assert_eq!(outcome(&response), Outcome::Match);
+                let timings = response.report.and_then(|r| r.page).and_then(|p| p.timing_ms).expect("timings");
+                fastest_read_ms = fastest_read_ms.min(timings.total);
                 done += 1;
             }
             Err(status) => {
@@ -215,16 +218,21 @@ async fn a_full_queue_is_refused_at_once_while_accepted_requests_complete_and_a_
     assert!(done >= 1 && refused >= 1, "{done} done, {refused} refused");
     assert!(done <= 2, "one running and one queued at most, but {done} were accepted");
 
-    // The service times of those requests say a read takes longer than this deadline, the
-    // more so behind another: refused without computing, before the deadline passes.
+    // The service times of those requests say a read takes longer than this deadline (three
+    // quarters of the fastest of their reads, each shorter than its service time), the more
+    // so behind another: refused without computing, before the deadline passes (the
+    // client's own timeout would end the call only at the deadline).
     let ahead = tokio::spawn({
         let mut client = client.clone();
         async move { client.verify(sample("ahead")).await }
     });
+    let deadline = Duration::from_secs_f64(0.75 * fastest_read_ms / 1000.0);
     let mut request = tonic::Request::new(sample("hopeless"));
-    request.set_timeout(Duration::from_millis(800));
+    request.set_timeout(deadline);
+    let sent = Instant::now();
     let status = client.clone().verify(request).await.unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert!(sent.elapsed() < deadline, "refused after {:?}, the deadline being {deadline:?}", sent.elapsed());
     assert_eq!(outcome(&ahead.await.unwrap().unwrap().into_inner()), Outcome::Match);
     server.stop().await.unwrap();
 }
